@@ -1,0 +1,102 @@
+"""Configuration: defaults → optional TOML file → environment, read once at start-up.
+
+Nothing here runs at import time; the app factory and the CLI call `load_settings()` once
+and pass the result along.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+MODES = ("production", "demo", "test")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "production"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    redis_url: str = ""
+    # "files" keeps blobs under data_dir/blobs; "database" keeps them in the `blobs` table
+    # so metadata and audio share one transactional store and one backup.
+    media_store: str = "files"
+    backup_dir: Path = Path("")
+    password_hash_profile: str = "production"
+    tts_engines: tuple[str, ...] = ("gtts", "espeak")
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+ENV_PREFIX = "PBX_"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from defaults, the file named by PBX_CONFIG, then PBX_* variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if env.get("PBX_CONFIG"):
+        values.update(_read_file(Path(env["PBX_CONFIG"])))
+    for f in fields(Settings):
+        key = ENV_PREFIX + f.name.upper()
+        if key in env and f.name != "extra":
+            values[f.name] = env[key]
+    values.update(overrides or {})
+    return _finish(_coerce(values))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return dict(tomllib.load(fh))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _coerce(values: dict[str, Any]) -> Settings:
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    if "data_dir" in values:
+        values["data_dir"] = Path(values["data_dir"])
+    if "backup_dir" in values:
+        values["backup_dir"] = Path(values["backup_dir"])
+    if isinstance(values.get("tts_engines"), str):
+        values["tts_engines"] = tuple(e.strip() for e in values["tts_engines"].split(",") if e)
+    return Settings(**values)
+
+
+def _finish(settings: Settings) -> Settings:
+    if settings.mode not in MODES:
+        raise ConfigError(f"PBX_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    if settings.media_store not in ("files", "database"):
+        raise ConfigError("PBX_MEDIA_STORE must be 'files' or 'database'")
+    if settings.mode == "production" and len(settings.secret_key) < 32:
+        # No built-in fallback key (SECURITY.md 15): refuse to start instead.
+        raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters) in production")
+    if not settings.database_url:
+        settings = replace(
+            settings, database_url=f"sqlite:///{(settings.data_dir / 'pbx.sqlite3').resolve()}"
+        )
+    if settings.backup_dir == Path(""):
+        settings = replace(settings, backup_dir=settings.data_dir / "backups")
+    return settings

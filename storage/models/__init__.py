@@ -1,0 +1,49 @@
+"""All models, imported so that `Base.metadata` is complete (Alembic, create_all)."""
+
+from storage.models.accounts import AccountToken, RecoveryCode, User, UserSession
+from storage.models.audit import AuditEvent, OutboxMessage
+from storage.models.base import Base, UtcDateTime, utcnow
+from storage.models.calllog import CallLogEntry
+from storage.models.media import (
+    MediaVersion,
+    MessageSlot,
+    ProfilePicture,
+    StoredBlob,
+    VoicemailBox,
+    VoicemailMessage,
+)
+from storage.models.routing import (
+    ForwardingRule,
+    IvrMenu,
+    IvrOption,
+    PhoneNumber,
+    Queue,
+    QueueMember,
+)
+from storage.models.tenants import Tenant
+
+__all__ = [
+    "AccountToken",
+    "AuditEvent",
+    "Base",
+    "CallLogEntry",
+    "ForwardingRule",
+    "IvrMenu",
+    "IvrOption",
+    "MediaVersion",
+    "MessageSlot",
+    "OutboxMessage",
+    "PhoneNumber",
+    "ProfilePicture",
+    "Queue",
+    "QueueMember",
+    "RecoveryCode",
+    "StoredBlob",
+    "Tenant",
+    "User",
+    "UserSession",
+    "UtcDateTime",
+    "VoicemailBox",
+    "VoicemailMessage",
+    "utcnow",
+]
