@@ -41,14 +41,26 @@ class Settings:
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 
+    def require_secret_key(self) -> str:
+        if len(self.secret_key) < 32:
+            raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters)")
+        return self.secret_key
+
 
 ENV_PREFIX = "PBX_"
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    require_secret: bool = True,
 ) -> Settings:
-    """Build settings from defaults, the file named by PBX_CONFIG, then PBX_* variables."""
+    """Build settings from defaults, the file named by PBX_CONFIG, then PBX_* variables.
+
+    Commands that never sign anything (most of the CLI) pass `require_secret=False`; code
+    that needs the key calls `Settings.require_secret_key()` and fails clearly without it.
+    """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     if env.get("PBX_CONFIG"):
@@ -58,7 +70,7 @@ def load_settings(
         if key in env and f.name != "extra":
             values[f.name] = env[key]
     values.update(overrides or {})
-    return _finish(_coerce(values))
+    return _finish(_coerce(values), require_secret)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -85,12 +97,12 @@ def _coerce(values: dict[str, Any]) -> Settings:
     return Settings(**values)
 
 
-def _finish(settings: Settings) -> Settings:
+def _finish(settings: Settings, require_secret: bool) -> Settings:
     if settings.mode not in MODES:
         raise ConfigError(f"PBX_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}")
     if settings.media_store not in ("files", "database"):
         raise ConfigError("PBX_MEDIA_STORE must be 'files' or 'database'")
-    if settings.mode == "production" and len(settings.secret_key) < 32:
+    if require_secret and settings.mode == "production" and len(settings.secret_key) < 32:
         # No built-in fallback key (SECURITY.md 15): refuse to start instead.
         raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters) in production")
     if not settings.database_url:

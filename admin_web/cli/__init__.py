@@ -1,0 +1,39 @@
+"""The `pbx` command line. Each feature adds its commands in a module of this package."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from admin_web.cli.base import PbxGroup
+from admin_web.cli.db import db
+from admin_web.cli.demo import demo, demo_code
+from admin_web.cli.fixtures import fixtures
+from admin_web.cli.listing import numbers, tenants, users
+from admin_web.cli.serve import serve
+
+
+@click.group(cls=PbxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vaxel", prog_name="pbx")
+def cli() -> None:
+    """Växel: the switchboard and its administration site.
+
+    Configuration comes from PBX_* environment variables (see README): PBX_DATA_DIR,
+    PBX_DATABASE_URL, PBX_SECRET_KEY, PBX_MODE, PBX_MEDIA_STORE, PBX_REDIS_URL.
+    """
+
+
+for command in (db, fixtures, serve, demo, demo_code, tenants, numbers, users):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return (
+        cli.main(args=argv, prog_name="pbx", standalone_mode=True) if argv else cli(prog_name="pbx")
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

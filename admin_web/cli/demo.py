@@ -1,0 +1,96 @@
+"""`pbx demo`: a fresh demo switchboard served on 127.0.0.1, logins printed once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import click
+
+from admin_web.cli.serve import run_gunicorn
+from admin_web.runtime import Runtime
+from pbx.config import load_settings
+
+MARKER = ".vaxel-demo"
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Default: $PBX_DATA_DIR/demo.")
+@click.option("--calls-per-day", default=40, show_default=True, type=click.IntRange(0, 5000))
+@click.option("--no-serve", is_flag=True, help="Set up and print the logins, then stop.")
+def demo(
+    host: str, port: int, workers: int, data_dir: Path | None, calls_per_day: int, no_serve: bool
+) -> None:
+    """Fresh data directory, migrations, demo companies, then the site with gunicorn."""
+    data_dir = data_dir or Path(os.environ.get("PBX_DATA_DIR", "var")) / "demo"
+    _fresh(data_dir)
+    env = {
+        "PBX_MODE": "demo",
+        "PBX_DATA_DIR": str(data_dir.resolve()),
+        "PBX_DATABASE_URL": f"sqlite:///{(data_dir / 'pbx.sqlite3').resolve()}",
+        "PBX_SECRET_KEY": secrets.token_urlsafe(48),
+        "PBX_PUBLIC_URL": f"http://{host}:{port}",
+    }
+    settings = load_settings({**os.environ, **env})
+    rt = Runtime.build(settings)
+    try:
+        click.echo(f"Växel demo: data in {data_dir}")
+        rt.migrate()
+        from fixtures.demo import load_demo
+        from fixtures.demo_logins import issue_demo_logins
+
+        click.echo(load_demo(rt, calls_per_day=calls_per_day, progress=True).summary())
+        with rt.unit_of_work() as session:
+            logins = issue_demo_logins(session, settings)
+    finally:
+        rt.close()
+    _print_logins(f"http://{host}:{port}/", logins)
+    if not no_serve:
+        run_gunicorn(host, port, workers, env)
+
+
+def _fresh(data_dir: Path) -> None:
+    """Start from nothing, but only ever delete a directory an earlier demo made."""
+    if data_dir.exists():
+        if not (data_dir / MARKER).exists():
+            raise click.ClickException(
+                f"{data_dir} exists and is not a demo directory; choose another --data-dir"
+            )
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    (data_dir / MARKER).write_text("made by `pbx demo`; deleted by the next `pbx demo`\n")
+
+
+def _print_logins(url: str, logins: list) -> None:  # type: ignore[type-arg]
+    click.echo("")
+    click.echo(f"Admin site: {url}")
+    click.echo("Demo logins (shown once; passwords are random for this run):")
+    for login in logins:
+        line = f"  {login.role:<14} {login.email:<38} password: {login.password}"
+        if login.totp_secret:
+            line += f"\n  {'':<14} TOTP secret (authenticator app): {login.totp_secret}"
+        click.echo(line)
+    click.echo(
+        "Second factor: add the TOTP secret to an authenticator app, or run"
+        " `pbx demo-code SECRET` in another terminal for the current code."
+    )
+
+
+@click.command("demo-code")
+@click.argument("secret")
+def demo_code(secret: str) -> None:
+    """Print the current TOTP code for a demo account's secret (like an authenticator app)."""
+    import binascii
+    import time
+
+    from pbx.security.totp import Totp
+
+    try:
+        click.echo(Totp.code_at(secret.replace(" ", "").upper(), time.time()))
+    except (binascii.Error, ValueError):
+        raise click.ClickException("not a base32 TOTP secret") from None

@@ -1,0 +1,28 @@
+"""`pbx fixtures load demo`: the demo companies."""
+
+from __future__ import annotations
+
+import click
+
+from admin_web.cli.base import emit_json, json_option, runtime
+
+
+@click.group()
+def fixtures() -> None:
+    """Demo data."""
+
+
+@fixtures.command("load")
+@click.argument("name", type=click.Choice(["demo"]))
+@click.option("--calls-per-day", default=40, show_default=True, help="Call-log history density.")
+@json_option
+def load(name: str, calls_per_day: int, as_json: bool) -> None:
+    """Load the demo companies (idempotent: an existing demo company is left as it is)."""
+    from fixtures.demo import load_demo
+
+    with runtime() as rt:
+        result = load_demo(rt, calls_per_day=calls_per_day, progress=not as_json)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(result.summary())
