@@ -1,0 +1,1 @@
+"""Data shipped with pbx.security: common-passwords.txt (see scripts/make_blocklist.py)."""
