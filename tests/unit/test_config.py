@@ -1,0 +1,61 @@
+"""Configuration: defaults → file → environment, and no insecure fallbacks."""
+
+from pathlib import Path
+
+import pytest
+
+from pbx.config import ConfigError, load_settings
+
+KEY = "k" * 40
+
+
+def test_defaults_put_everything_under_the_data_directory() -> None:
+    settings = load_settings({"PBX_SECRET_KEY": KEY})
+    assert settings.data_dir == Path("var")
+    assert (
+        settings.database_url.startswith("sqlite:///")
+        and "var/pbx.sqlite3" in settings.database_url
+    )
+    assert settings.blob_dir == Path("var/blobs")
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    with pytest.raises(ConfigError, match="PBX_SECRET_KEY"):
+        load_settings({})
+    with pytest.raises(ConfigError, match="PBX_SECRET_KEY"):
+        load_settings({"PBX_SECRET_KEY": "short"})
+
+
+def test_demo_and_test_modes_do_not_need_a_key_but_have_no_fallback() -> None:
+    settings = load_settings({"PBX_MODE": "demo"})
+    assert settings.secret_key == ""
+    with pytest.raises(ConfigError):
+        settings.require_secret_key()
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    path = tmp_path / "pbx.toml"
+    path.write_text('data_dir = "/srv/pbx"\nmedia_store = "database"\nsecret_key = "%s"\n' % KEY)
+    settings = load_settings({"PBX_CONFIG": str(path), "PBX_MEDIA_STORE": "files"})
+    assert settings.data_dir == Path("/srv/pbx")
+    assert settings.media_store == "files"  # the environment wins over the file
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PBX_MODE": "staging"}, "PBX_MODE"),
+        ({"PBX_MODE": "demo", "PBX_MEDIA_STORE": "s3"}, "PBX_MEDIA_STORE"),
+        ({"PBX_CONFIG": "/nonexistent.toml"}, "not found"),
+    ],
+)
+def test_bad_settings_are_clear_errors(env: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pbx.toml"
+    path.write_text('mode = "demo"\ndatabse_url = "x"\n')
+    with pytest.raises(ConfigError, match="databse_url"):
+        load_settings({"PBX_CONFIG": str(path)})
