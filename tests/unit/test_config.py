@@ -35,7 +35,7 @@ def test_demo_and_test_modes_do_not_need_a_key_but_have_no_fallback() -> None:
 
 def test_file_then_environment(tmp_path: Path) -> None:
     path = tmp_path / "pbx.toml"
-    path.write_text('data_dir = "/srv/pbx"\nmedia_store = "database"\nsecret_key = "%s"\n' % KEY)
+    path.write_text(f'data_dir = "/srv/pbx"\nmedia_store = "database"\nsecret_key = "{KEY}"\n')
     settings = load_settings({"PBX_CONFIG": str(path), "PBX_MEDIA_STORE": "files"})
     assert settings.data_dir == Path("/srv/pbx")
     assert settings.media_store == "files"  # the environment wins over the file
