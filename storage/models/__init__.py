@@ -20,6 +20,7 @@ from storage.models.routing import (
     Queue,
     QueueMember,
 )
+from storage.models.site import ForwardingNotice
 from storage.models.tenants import Tenant
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CallLogEntry",
+    "ForwardingNotice",
     "ForwardingRule",
     "IvrMenu",
     "IvrOption",
