@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pbx.errors import NotFound
 from pbx.services.actor import Actor
 from storage.models import (
+    CallLogEntry,
     ForwardingRule,
     IvrMenu,
     IvrOption,
@@ -36,6 +37,7 @@ _OWNER_PATHS: dict[type[Any], list[Any]] = {
     IvrMenu: [],
     Queue: [],
     MessageSlot: [],
+    CallLogEntry: [],
     IvrOption: [IvrOption.menu_id, IvrMenu],
     QueueMember: [QueueMember.queue_id, Queue],
     ForwardingRule: [ForwardingRule.user_id, User],
