@@ -18,10 +18,16 @@ def fixtures() -> None:
 @json_option
 def load(name: str, calls_per_day: int, as_json: bool) -> None:
     """Load the demo companies (idempotent: an existing demo company is left as it is)."""
-    from fixtures.demo import load_demo
+    from fixtures.demo import DEMO_STEPS, load_demo
 
     with runtime() as rt:
-        result = load_demo(rt, calls_per_day=calls_per_day, progress=not as_json)
+        if as_json:
+            result = load_demo(rt, calls_per_day=calls_per_day)
+        else:
+            with click.progressbar(length=DEMO_STEPS, label="Loading demo companies") as bar:
+                result = load_demo(
+                    rt, calls_per_day=calls_per_day, progress=lambda _, n: bar.update(n)
+                )
     if as_json:
         emit_json(result.as_dict())
     else:
