@@ -1,0 +1,294 @@
+"""Reading the call log (Samtalslista) the way SECURITY.md 24 asks: company admins see their
+company's calls, users their own; numbers are masked unless deliberately revealed; every
+read, reveal and export is audited; old entries are purged after the company's retention.
+
+The seed incident exposed exactly this list (which caller called which company number), so
+the listing never hands out a full outside number without an audit entry naming who saw it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from pbx.errors import PermissionDenied, ValidationError
+from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.services import audit
+from pbx.services.actor import Actor
+from pbx.services.scope import get_scoped
+from storage.models import CallLogEntry, Tenant
+
+DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+MASK = "•"
+_EXTENSION = re.compile(r"^[0-9]{2,6}$")
+Query = Select[Any]  # a SELECT of CallLogEntry rows
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What the list shows: a date range (inclusive, UTC days), a number, a disposition."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    number: str = ""
+    disposition: str = ""
+
+    def audited(self) -> dict[str, object]:
+        return {k: str(v) for k, v in asdict(self).items() if v}
+
+
+def make_filter(
+    date_from: str = "", date_to: str = "", number: str = "", disposition: str = ""
+) -> CallFilter:
+    """Parse the filter form's text fields; each bad field raises its own ValidationError."""
+    start, end = _day(date_from, "date_from"), _day(date_to, "date_to")
+    if start and end and end < start:
+        raise ValidationError("date_to", "the end date is before the start date")
+    if disposition and disposition not in DISPOSITIONS:
+        raise ValidationError("disposition", "unknown call outcome")
+    return CallFilter(start, end, _number(number.strip()), disposition)
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(field, "dates are written YYYY-MM-DD") from None
+
+
+def _number(text: str) -> str:
+    if not text or _EXTENSION.match(text):
+        return text
+    try:
+        return parse_e164(text)
+    except InvalidNumber:
+        raise ValidationError(
+            "number", "write the number in E.164 format, e.g. +46701234567", code="invalid_number"
+        ) from None
+
+
+def mask(number: str | None) -> str:
+    """'+46701234567' → '+46•••••••67'. Extensions (internal) are shown as they are."""
+    if not number:
+        return ""
+    if not number.startswith("+") or len(number) < 7:
+        return number
+    return number[:3] + MASK * (len(number) - 5) + number[-2:]
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: int
+    started_at: datetime
+    caller: str
+    callee: str
+    direction: str
+    disposition: str
+    duration_s: int | None
+    forwarded_to: str
+    refused_reason: str
+    masked: bool
+
+    @classmethod
+    def of(cls, entry: CallLogEntry, masked: bool = True) -> CallRow:
+        show = mask if masked else (lambda n: n or "")
+        answered = entry.answered_at
+        return cls(
+            id=entry.id,
+            started_at=entry.started_at,
+            caller=show(entry.caller),
+            callee=show(entry.callee),
+            direction=entry.direction,
+            disposition=entry.disposition,
+            duration_s=int((entry.ended_at - answered).total_seconds()) if answered else None,
+            forwarded_to=show(entry.forwarded_to),
+            refused_reason=entry.refused_reason or "",
+            masked=masked,
+        )
+
+
+@dataclass(frozen=True)
+class CallPage:
+    rows: list[CallRow]
+    next_cursor: str  # "" on the last page
+
+
+def _visible(actor: Actor, tenant: Tenant) -> Query:
+    if not (actor.is_operator or actor.tenant_id == tenant.id):
+        raise PermissionDenied("not a user of this company")
+    stmt = select(CallLogEntry).where(CallLogEntry.tenant_id == tenant.id)
+    if actor.role == "user":
+        stmt = stmt.where(CallLogEntry.user_id == actor.user_id)
+    return stmt
+
+
+def _filtered(stmt: Query, flt: CallFilter) -> Query:
+    if flt.date_from:
+        stmt = stmt.where(CallLogEntry.started_at >= _utc(flt.date_from))
+    if flt.date_to:
+        stmt = stmt.where(CallLogEntry.started_at < _utc(flt.date_to + timedelta(days=1)))
+    if flt.number:
+        stmt = stmt.where(or_(CallLogEntry.caller == flt.number, CallLogEntry.callee == flt.number))
+    if flt.disposition:
+        stmt = stmt.where(CallLogEntry.disposition == flt.disposition)
+    return stmt
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def list_calls(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    flt: CallFilter,
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+) -> CallPage:
+    """One page, newest first, numbers masked. Keyset paging (`cursor` is the last row's
+    "started_at|id"), so page 1,000 costs what page 1 does. The read is audited."""
+    stmt = _filtered(_visible(actor, tenant), flt)
+    if cursor:
+        started, entry_id = _parse_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                CallLogEntry.started_at < started,
+                (CallLogEntry.started_at == started) & (CallLogEntry.id < entry_id),
+            )
+        )
+    stmt = stmt.order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc()).limit(limit + 1)
+    entries: list[CallLogEntry] = list(session.scalars(stmt))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    audit.record(
+        session,
+        actor,
+        "calllog.view",
+        tenant_id=tenant.id,
+        target=("tenant", tenant.id),
+        new={**flt.audited(), "rows": len(entries), "page": "next" if cursor else "first"},
+    )
+    last = entries[-1] if more else None
+    next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
+    return CallPage([CallRow.of(e) for e in entries], next_cursor)
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, entry_id = cursor.partition("|")
+        started = datetime.fromisoformat(stamp)
+        if started.tzinfo is None:
+            raise ValueError("naive")
+        return started, int(entry_id)
+    except ValueError:
+        raise ValidationError("cursor", "this page link is not valid; start again") from None
+
+
+def reveal_call(session: Session, actor: Actor, tenant: Tenant, entry_id: object) -> CallRow:
+    """Show one call with full numbers: a deliberate act, audited with who and when."""
+    entry = get_scoped(session, actor, CallLogEntry, entry_id)
+    _visible(actor, tenant)  # the actor must also be acting in this company
+    if entry.tenant_id != tenant.id:
+        raise PermissionDenied("not a call of this company")
+    audit.record(session, actor, "calllog.reveal", tenant_id=tenant.id, target=("call", entry.id))
+    return CallRow.of(entry, masked=False)
+
+
+EXPORT_COLUMNS = (
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "direction",
+    "caller",
+    "callee",
+    "disposition",
+    "forwarded_to",
+    "refused_reason",
+    "call_id",
+    "leg",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _cell(value: object) -> str:
+    """CSV-injection guard: a cell a spreadsheet would run as a formula gets a leading quote
+    (a valid E.164 number keeps its + : it is data a spreadsheet shows as a number)."""
+    text = value.isoformat() if isinstance(value, datetime) else str(value or "")
+    if text.startswith(_FORMULA_START) and not _E164.match(text):
+        return "'" + text
+    return text
+
+
+def export_csv(session: Session, actor: Actor, tenant: Tenant, flt: CallFilter) -> str:
+    """Every matching call with full numbers, as CSV text. The caller (the web layer) puts
+    this behind re-authentication; the export itself is audited with its filters and size."""
+    stmt = _filtered(_visible(actor, tenant), flt)
+    count_stmt = select(func.count()).select_from(stmt.limit(EXPORT_LIMIT + 1).subquery())
+    if (session.scalar(count_stmt) or 0) > EXPORT_LIMIT:
+        raise ValidationError(
+            "date_from", f"more than {EXPORT_LIMIT} calls match: narrow the dates", code="too_many"
+        )
+    entries = session.scalars(stmt.order_by(CallLogEntry.started_at, CallLogEntry.id))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = 0
+    for entry in entries:
+        writer.writerow([_cell(getattr(entry, column)) for column in EXPORT_COLUMNS])
+        rows += 1
+    audit.record(
+        session,
+        actor,
+        "calllog.export",
+        tenant_id=tenant.id,
+        target=("tenant", tenant.id),
+        new={**flt.audited(), "rows": rows},
+    )
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    tenant_slug: str
+    cutoff: datetime
+    deleted: int
+
+
+def purge_expired(
+    session: Session, actor: Actor, now: datetime, tenants: Sequence[Tenant], dry_run: bool = False
+) -> list[PurgeResult]:
+    """Delete each company's call-log entries older than its retention (days before `now`).
+    Audited per company that lost rows; `dry_run` only counts."""
+    if not actor.is_operator:
+        raise PermissionDenied("only the operator's purge job removes call-log entries")
+    results = []
+    for tenant in tenants:
+        cutoff = now - timedelta(days=tenant.calllog_retention_days)
+        where = (CallLogEntry.tenant_id == tenant.id) & (CallLogEntry.started_at < cutoff)
+        count = session.scalar(select(func.count()).select_from(CallLogEntry).where(where)) or 0
+        if count and not dry_run:
+            session.execute(delete(CallLogEntry).where(where))
+            audit.record(
+                session,
+                actor,
+                "calllog.purge",
+                tenant_id=tenant.id,
+                target=("tenant", tenant.id),
+                new={"deleted": count, "before": cutoff.isoformat()},
+            )
+        results.append(PurgeResult(tenant.slug, cutoff, count))
+    return results
