@@ -31,7 +31,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     security_headers.init_app(app)
     errors.init_app(app)
     _unit_of_work(app)
+    from admin_web import auth, ratelimit  # here: they import this module's db()
+
+    auth.init_app(app)
     register_blueprints(app)
+    ratelimit.init_app(app)  # after the blueprints: it applies the views' declared limits
     return app
 
 

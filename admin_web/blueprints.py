@@ -10,3 +10,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (home,):
         app.register_blueprint(blueprint)
+    _register_accounts(app)
+
+
+def _register_accounts(app: Flask) -> None:
+    """Accounts and login (issue 4): sign-in, own account, audit log."""
+    from admin_web.views import account, audit_log, login
+
+    for blueprint in (login.bp, account.bp, audit_log.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,134 @@
+"""Signed-in browsers (SECURITY.md 13–14).
+
+A browser's cookie carries the account's rotating session token *and* a random session id
+whose SHA-256 is a `UserSession` row. The row is what makes timeouts server-side (a copied
+cookie does not outlive them: idle ≤ 30 min, absolute ≤ 12 h) and lets the owner see their
+sessions and end one. Rotating the token ends all of them at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbx.errors import NotFound
+from pbx.services import accounts_notify as notify
+from pbx.services import audit
+from pbx.services.accounts import rotate_session_token
+from pbx.services.actor import Actor
+from storage.models import User, UserSession, utcnow
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# Writing last_seen_at on every request would turn each page view into a write.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+def start(
+    session: Session,
+    user: User,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime | None = None,
+) -> tuple[str, UserSession]:
+    """A new signed-in browser: the session id for its cookie, and its row."""
+    now = now or utcnow()
+    sid = secrets.token_urlsafe(32)
+    row = UserSession(
+        user_id=user.id,
+        sid_hash=_hash(sid),
+        created_at=now,
+        last_seen_at=now,
+        ip=ip,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(row)
+    session.flush()
+    return sid, row
+
+
+def is_live(row: UserSession, now: datetime) -> bool:
+    return (
+        row.revoked_at is None
+        and now - row.created_at < ABSOLUTE_TIMEOUT
+        and now - row.last_seen_at < IDLE_TIMEOUT
+    )
+
+
+def resume(
+    session: Session, user: User, sid: object, now: datetime | None = None
+) -> UserSession | None:
+    """The live session behind a cookie, touched; None when ended, timed out or unknown."""
+    now = now or utcnow()
+    if not isinstance(sid, str) or not sid:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.sid_hash == _hash(sid)))
+    if row is None or row.user_id != user.id or not is_live(row, now):
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return row
+
+
+def end_current(session: Session, sid: object, now: datetime | None = None) -> None:
+    """Log out: the session's row is revoked, so the cookie is dead even if copied."""
+    if isinstance(sid, str) and sid:
+        row = session.scalar(select(UserSession).where(UserSession.sid_hash == _hash(sid)))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now or utcnow()
+
+
+def list_live(session: Session, user: User, now: datetime | None = None) -> list[UserSession]:
+    """The account's sessions that still work, newest first."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+    )
+    return [row for row in rows if is_live(row, now)]
+
+
+def end(
+    session: Session, actor: Actor, user: User, session_id: int, now: datetime | None = None
+) -> None:
+    """End one session of `user` (the caller loaded `user` through the tenant scope)."""
+    now = now or utcnow()
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        raise NotFound(f"session {session_id} not found")
+    row.revoked_at = now
+    audit.record(
+        session,
+        actor,
+        "session.end",
+        tenant_id=user.tenant_id,
+        target=("user", user.id),
+        new={"session": row.id},
+        at=now,
+    )
+
+
+def sign_out_everywhere(
+    session: Session, actor: Actor, user: User, now: datetime | None = None
+) -> None:
+    """Rotate the session token: every browser of the account is signed out."""
+    now = now or utcnow()
+    rotate_session_token(session, user, now)
+    audit.record(
+        session,
+        actor,
+        "session.sign_out_everywhere",
+        tenant_id=user.tenant_id,
+        target=("user", user.id),
+        at=now,
+    )
+    notify.owner(session, user, "signed_out_everywhere", now)
