@@ -177,6 +177,15 @@ def _sqlite_integrity(backup: BackupSet) -> None:
 
 
 def _snapshot_matches(backup: BackupSet, session: Session, report: VerifyReport) -> bool:
+    differences = snapshot_differences(backup, session)
+    for name in differences:
+        report.add(f"database snapshot: {name} differ from the manifest")
+    return not differences
+
+
+def snapshot_differences(backup: BackupSet, session: Session) -> list[str]:
+    """What differs between a database and a backup's manifest (empty: it holds exactly
+    the backup's schema revision, companies and media references)."""
     manifest = backup.manifest
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     digest = RefDigest()
@@ -187,7 +196,4 @@ def _snapshot_matches(backup: BackupSet, session: Session, report: VerifyReport)
         "references": digest.hexdigest() == manifest.references_digest,
         "companies": tenants_of(session) == manifest.tenants,
     }
-    for name, ok in checks.items():
-        if not ok:
-            report.add(f"database snapshot: {name} differ from the manifest")
-    return all(checks.values())
+    return [name for name, ok in checks.items() if not ok]
