@@ -2,6 +2,7 @@
 
 from storage.models.accounts import AccountToken, RecoveryCode, User, UserSession
 from storage.models.audit import AuditEvent, OutboxMessage
+from storage.models.backups import BackupDrill, BackupDrillCompany
 from storage.models.base import Base, UtcDateTime, utcnow
 from storage.models.calllog import CallLogEntry
 from storage.models.media import (
@@ -26,6 +27,8 @@ from storage.models.tenants import Tenant
 __all__ = [
     "AccountToken",
     "AuditEvent",
+    "BackupDrill",
+    "BackupDrillCompany",
     "Base",
     "CallLogEntry",
     "ForwardingNotice",
