@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from admin_web.cli.backup import register_backup_commands
 from admin_web.cli.base import PbxGroup
 from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
@@ -27,6 +28,7 @@ def cli() -> None:
 
 for command in (db, fixtures, serve, demo, demo_code, tenants, numbers, users):
     cli.add_command(command)
+register_backup_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> Any:
