@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (home,):
         app.register_blueprint(blueprint)
     _register_accounts(app)
+    _register_site(app)
 
 
 def _register_accounts(app: Flask) -> None:
@@ -18,4 +19,13 @@ def _register_accounts(app: Flask) -> None:
     from admin_web.views import account, audit_log, login
 
     for blueprint in (login.bp, account.bp, audit_log.bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_site(app: Flask) -> None:
+    """The administration site (issue 5): menu, company, users, numbers, forwarding, IVR,
+    queues, call logs, test call."""
+    from admin_web.views import site_blueprints
+
+    for blueprint in site_blueprints.ALL:
         app.register_blueprint(blueprint)

@@ -13,8 +13,9 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -30,13 +31,16 @@ DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abando
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 MASK = "•"
+# Dates in the filter are the company's calendar days (the product is Swedish).
+ZONE = ZoneInfo("Europe/Stockholm")
 _EXTENSION = re.compile(r"^[0-9]{2,6}$")
 Query = Select[Any]  # a SELECT of CallLogEntry rows
 
 
 @dataclass(frozen=True)
 class CallFilter:
-    """What the list shows: a date range (inclusive, UTC days), a number, a disposition."""
+    """What the list shows: a date range (inclusive, Swedish calendar days), a number, a
+    disposition."""
 
     date_from: date | None = None
     date_to: date | None = None
@@ -136,9 +140,9 @@ def _visible(actor: Actor, tenant: Tenant) -> Query:
 
 def _filtered(stmt: Query, flt: CallFilter) -> Query:
     if flt.date_from:
-        stmt = stmt.where(CallLogEntry.started_at >= _utc(flt.date_from))
+        stmt = stmt.where(CallLogEntry.started_at >= _midnight(flt.date_from))
     if flt.date_to:
-        stmt = stmt.where(CallLogEntry.started_at < _utc(flt.date_to + timedelta(days=1)))
+        stmt = stmt.where(CallLogEntry.started_at < _midnight(flt.date_to + timedelta(days=1)))
     if flt.number:
         stmt = stmt.where(or_(CallLogEntry.caller == flt.number, CallLogEntry.callee == flt.number))
     if flt.disposition:
@@ -146,8 +150,8 @@ def _filtered(stmt: Query, flt: CallFilter) -> Query:
     return stmt
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZONE)
 
 
 def list_calls(

@@ -1,0 +1,25 @@
+"""The administration site's blueprints, one line each (registered by admin_web.blueprints)."""
+
+from __future__ import annotations
+
+from admin_web.views import (
+    site_calls,
+    site_company,
+    site_forwarding,
+    site_ivr,
+    site_nav,
+    site_numbers,
+    site_queues,
+    site_users,
+)
+
+ALL = (
+    site_nav.bp,
+    site_company.bp,
+    site_users.bp,
+    site_numbers.bp,
+    site_forwarding.bp,
+    site_ivr.bp,
+    site_queues.bp,
+    site_calls.bp,
+)

@@ -1,0 +1,117 @@
+"""Samtalslista: call logs. Company admins see the company's calls, users their own; numbers
+are masked until someone deliberately reveals one call (audited); the CSV export (admins,
+after re-authentication) is audited too. Times are shown in Swedish time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+
+from admin_web.app import db
+from admin_web.auth import login_required, reauth_required, roles_required
+from admin_web.views.site_common import Form, actor, render_form, site_tenant
+from pbx.errors import ValidationError
+from pbx.services import calllogs_query as calls
+
+bp = Blueprint("site_calls", __name__, url_prefix="/calls")
+FILTER_FIELDS = ("date_from", "date_to", "number", "disposition")
+DISPOSITION_LABELS = {
+    "answered": "Answered",
+    "no_answer": "Not answered",
+    "busy": "Busy",
+    "voicemail": "Voicemail",
+    "refused": "Refused",
+    "abandoned": "Caller hung up",
+    "failed": "Failed",
+}
+DIRECTION_LABELS = {
+    "inbound": "Incoming",
+    "outbound": "Outgoing",
+    "internal": "Internal",
+    "forwarded": "Forwarded",
+}
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # numbers never linger in a cache
+    return response
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(calls.ZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"disposition_labels": DISPOSITION_LABELS, "direction_labels": DIRECTION_LABELS}
+
+
+def _filter(form: Form) -> calls.CallFilter | None:
+    try:
+        return calls.make_filter(**{name: form.text(name) for name in FILTER_FIELDS})
+    except ValidationError as exc:
+        form.fail(exc)
+        return None
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    """One page of calls (50), newest first, numbers masked; filters in the query string."""
+    tenant = site_tenant()
+    form = Form(request.args)
+    flt = _filter(form)
+    page = calls.CallPage([], "")
+    if flt is not None:
+        try:
+            page = calls.list_calls(db(), actor(), tenant, flt, form.text("cursor"))
+        except ValidationError as exc:
+            form.fail(exc)
+    return _page(form, page)
+
+
+def _page(form: Form, page: calls.CallPage) -> Any:
+    return render_form(
+        "site/calls.html",
+        form,
+        page=page,
+        can_export=current_user.account.role != "user",
+        filters={name: form.text(name) for name in FILTER_FIELDS},
+    )
+
+
+@bp.post("/<entry_id>/reveal")
+@login_required
+def reveal(entry_id: str) -> str:
+    """Full numbers of one call: a deliberate, audited act (nothing is revealed by GET)."""
+    row = calls.reveal_call(db(), actor(), site_tenant(), entry_id)
+    return render_template("site/call_revealed.html", row=row)
+
+
+@bp.post("/export")
+@roles_required("company_admin", "operator")
+@reauth_required
+def export() -> Any:
+    """CSV of every call matching the filters, full numbers; audited."""
+    form = Form(request.form)
+    flt = _filter(form)
+    if flt is not None:
+        try:
+            return _csv(calls.export_csv(db(), actor(), site_tenant(), flt))
+        except ValidationError as exc:
+            form.fail(exc)
+    return _page(form, calls.CallPage([], ""))
+
+
+def _csv(text: str) -> Response:
+    stamp = datetime.now(calls.ZONE).strftime("%Y%m%d-%H%M")
+    return Response(
+        "\ufeff" + text,  # a BOM so spreadsheet programs read the UTF-8 correctly
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="samtalslista-{stamp}.csv"'},
+    )

@@ -1,0 +1,129 @@
+"""What every page of the administration site shares: the company being administered, the
+acting person, and turning domain errors into field messages in the reader's language.
+
+Views stay thin: parse the form, call a service, render. A form that fails validation is
+re-rendered with status 422, so the request's unit of work is rolled back (nothing
+half-saved) even if a service had flushed part of a change before refusing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, session, url_for
+from werkzeug.wrappers import Response
+
+from admin_web.app import db
+from admin_web.auth import current_actor, recently_reauthenticated
+from admin_web.i18n import gettext
+from pbx.errors import PbxError, ValidationError
+from pbx.services.actor import Actor
+from pbx.services.scope import get_scoped
+from pbx.services.targets import Target, external_number
+from storage.models import Tenant
+
+OPERATOR_TENANT_KEY = "site_tenant_id"
+FORM_ERROR_STATUS = 422
+
+# Domain error codes → the sentence shown next to the field (English msgid, Swedish in
+# translations/sv/site.po). Codes come from pbx.policies.destinations and the services.
+REASONS: dict[str, str] = {
+    "premium_rate": "Premium-rate numbers are never allowed as a destination.",
+    "shared_cost": "Shared-cost numbers are never allowed as a destination.",
+    "personal_number": "Personal numbers are never allowed as a destination.",
+    "uan": "Universal access (UAN) numbers are never allowed as a destination.",
+    "voip": "VoIP-range numbers are never allowed as a destination.",
+    "international_network": "Satellite and international networks (+881, +882, +883) are "
+    "never allowed as a destination.",
+    "country_not_allowed": "The country of this number is not allowed for this company. "
+    "An administrator can add it under Allowed countries.",
+    "unknown_destination": "The number is not in any range that forwarding may go to.",
+    "invalid_number": "Write the number in E.164 format, for example +46701234567.",
+    "duplicate_digit": "This key is already used in this menu.",
+    "last_admin": "The company needs at least one active administrator.",
+    "taken": "This extension is already taken in this company.",
+    "too_many": "Too many calls match: narrow the dates.",
+}
+
+
+def actor() -> Actor:
+    return current_actor()
+
+
+def site_tenant() -> Tenant:
+    """The company administered in this request: the account's own, or for an operator the
+    one chosen on the companies page (no choice yet: to that page)."""
+    who = actor()
+    if who.is_operator:
+        chosen = session.get(OPERATOR_TENANT_KEY)
+        if chosen is None:
+            abort(redirect(url_for("site_company.choose")))
+        return get_scoped(db(), who, Tenant, chosen)
+    tenant = db().get(Tenant, who.tenant_id) if who.tenant_id is not None else None
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def needs_reauth(tenant: Tenant, target: Target, field_name: str) -> bool:
+    """An external destination: run the fraud guard now (a refused number is refused with
+    its reason before any prompt), then ask for re-authentication unless it is fresh."""
+    if target.kind != "external":
+        return False
+    external_number(tenant, target.external, field_name)
+    return not recently_reauthenticated()
+
+
+def reauth_first(back: str) -> Response:
+    """To the re-authentication page, then back to the form filled in as it was."""
+    flash(
+        gettext("Confirm it is you to send calls to an external number; then save again."),
+        "warning",
+    )
+    return redirect(url_for("auth.reauth", next=back))
+
+
+def error_text(exc: PbxError) -> str:
+    """A domain error as a sentence in the reader's language."""
+    if exc.code in REASONS:
+        return gettext(REASONS[exc.code])
+    return gettext(exc.message)
+
+
+@dataclass
+class Form:
+    """Submitted values and their errors, field by field."""
+
+    values: Mapping[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str, default: str = "") -> str:
+        return str(self.values.get(name, default) or default)
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        raw = self.text(name).strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            self.errors[name] = gettext("Enter a whole number.")
+            return default
+
+    def optional_id(self, name: str) -> int | None:
+        return self.integer(name, None)
+
+    def fail(self, exc: ValidationError) -> None:
+        self.errors[exc.field] = error_text(exc)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def render_form(template: str, form: Form | None = None, **context: Any) -> Any:
+    """Render a page with a form; with errors it answers 422 so nothing is committed."""
+    status = FORM_ERROR_STATUS if form is not None and form.errors else 200
+    return render_template(template, form=form, **context), status

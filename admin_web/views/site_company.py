@@ -1,0 +1,85 @@
+"""Organisation / company settings (call-log retention), Säkerhet / allowed countries
+(adding a country needs re-authentication, SECURITY.md 16), and the operator's choice of the
+company to administer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from admin_web.app import db
+from admin_web.auth import recently_reauthenticated, roles_required
+from admin_web.i18n import gettext as _
+from admin_web.views.site_common import (
+    OPERATOR_TENANT_KEY,
+    Form,
+    actor,
+    render_form,
+    site_tenant,
+)
+from pbx.errors import ValidationError
+from pbx.services import tenant_settings, tenants
+from pbx.services.scope import get_scoped
+from storage.models import Tenant
+
+bp = Blueprint("site_company", __name__, url_prefix="/company")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("company_admin", "operator")
+def settings() -> Any:
+    """The company's settings: name and numbers (read only) and call-log retention."""
+    tenant = site_tenant()
+    form = Form(request.form)
+    if request.method == "POST":
+        days = form.integer("calllog_retention_days")
+        try:
+            if days is None:
+                raise ValidationError("calllog_retention_days", "Enter a whole number.")
+            tenant_settings.set_retention(db(), actor(), tenant, days)
+            flash(_("Saved."), "success")
+            return redirect(url_for(".settings"))
+        except ValidationError as exc:
+            form.fail(exc)
+    return render_form("site/company.html", form, tenant=tenant)
+
+
+@bp.route("/countries", methods=["GET", "POST"])
+@roles_required("company_admin", "operator")
+def countries() -> Any:
+    """Countries international forwarding may reach; the home country is always allowed."""
+    tenant = site_tenant()
+    form = Form(request.values)
+    if request.method == "POST":
+        try:
+            codes = tenant_settings.region_codes(form.text("countries"))
+            added = tenant_settings.added_countries(tenant, codes)
+            if added and not recently_reauthenticated():
+                flash(_("Confirm it is you to add a country; then save again."), "warning")
+                back = url_for(".countries", countries=" ".join(codes))
+                return redirect(url_for("auth.reauth", next=back))
+            tenant_settings.set_allowed_countries(db(), actor(), tenant, codes)
+            flash(_("Saved."), "success")
+            return redirect(url_for(".countries"))
+        except ValidationError as exc:
+            form.fail(exc)
+    shown = form.text("countries", " ".join(tenant.allowed_countries))
+    return render_form("site/countries.html", form, tenant=tenant, shown=shown)
+
+
+@bp.get("/choose")
+@roles_required("operator")
+def choose() -> str:
+    """Operators: pick the company to administer."""
+    return render_template("site/choose_company.html", companies=tenants.list_tenants(db()))
+
+
+@bp.post("/choose")
+@roles_required("operator")
+def chosen() -> Response:
+    tenant = get_scoped(db(), actor(), Tenant, request.form.get("tenant_id", ""))
+    session[OPERATOR_TENANT_KEY] = tenant.id
+    flash(_("You are now administering %(name)s.", name=tenant.name), "success")
+    return redirect(url_for(".settings"))

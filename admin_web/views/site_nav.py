@@ -1,0 +1,90 @@
+"""The site's menu, in the product's own sections (Organisation, Samtalslista, Säkerhet,
+Mina inställningar), rendered by templates/_nav.html.
+
+Each entry names an endpoint; an entry whose endpoint does not exist (yet) is left out, so
+the hooks below light up by themselves when the feature that owns them registers its
+blueprint. To add a page to the menu, add one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user
+
+bp = Blueprint("site_nav", __name__)
+
+ADMINS = ("company_admin", "operator")
+EVERYONE = ("company_admin", "operator", "user")
+TENANT_PEOPLE = ("company_admin", "user")
+
+
+@dataclass(frozen=True)
+class Entry:
+    endpoint: str
+    label: str  # English msgid; translated in the template
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    entries: tuple[Entry, ...]
+
+
+NAV: tuple[Section, ...] = (
+    Section(
+        "Organisation",
+        (
+            Entry("site_company.choose", "Companies", ("operator",)),
+            Entry("site_company.settings", "Company settings", ADMINS),
+            Entry("site_numbers.index", "Numbers", ADMINS),
+            Entry("site_users.index", "Users", ADMINS),
+            Entry("library.index", "Message library", ADMINS),  # hook: message library
+            Entry("site_ivr.index", "IVR menus", ADMINS),
+            Entry("site_queues.index", "Queues", ADMINS),
+            Entry("site_testcall.index", "Test call", ADMINS),
+        ),
+    ),
+    Section("Call logs", (Entry("site_calls.index", "Call logs", EVERYONE),)),
+    Section(
+        "Security",
+        (
+            Entry("audit_log.index", "Audit log", ADMINS),  # the accounts feature's page
+            Entry("account.sessions", "Sessions", EVERYONE),
+            Entry("site_company.countries", "Allowed countries", ADMINS),
+        ),
+    ),
+    Section(
+        "My settings",
+        (
+            Entry("site_forwarding.mine", "Forwarding", TENANT_PEOPLE),
+            Entry("greeting.mine", "Voicemail greeting", TENANT_PEOPLE),  # hook: library
+            Entry("pictures.mine", "Profile picture", TENANT_PEOPLE),  # hook: library
+            Entry("account.change_password", "Password", EVERYONE),
+            Entry("account.two_factor", "Two-factor authentication", EVERYONE),
+        ),
+    ),
+)
+
+
+def menu_for(role: str) -> list[tuple[Section, list[Entry]]]:
+    """The sections and entries this role sees, among the pages that exist."""
+    existing = current_app.view_functions
+    shown = []
+    for section in NAV:
+        entries = [e for e in section.entries if role in e.roles and e.endpoint in existing]
+        if entries:
+            shown.append((section, entries))
+    return shown
+
+
+@bp.app_context_processor
+def _menu() -> dict[str, object]:
+    if not current_user.is_authenticated:
+        return {"site_menu": [], "current_endpoint": request.endpoint}
+    return {
+        "site_menu": menu_for(current_user.account.role),
+        "current_endpoint": request.endpoint,
+    }

@@ -1,0 +1,93 @@
+"""Organisation / Nummer: which number goes to which IVR menu, queue or user, and its
+welcome message. An external destination needs re-authentication, like forwarding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from admin_web.app import db
+from admin_web.auth import roles_required
+from admin_web.i18n import gettext as _
+from admin_web.views.site_common import (
+    Form,
+    actor,
+    needs_reauth,
+    reauth_first,
+    render_form,
+    site_tenant,
+)
+from admin_web.views.site_targets import choices, parse_target
+from pbx.errors import NotFound, ValidationError
+from pbx.services import numbers, slots
+from pbx.services.scope import get_scoped
+from pbx.services.targets import load_target
+from storage.models import PhoneNumber, Tenant
+
+bp = Blueprint("site_numbers", __name__, url_prefix="/numbers")
+NUMBER_KINDS = ("ivr", "queue", "user", "voicemail", "external")
+
+
+@bp.get("/")
+@roles_required("company_admin", "operator")
+def index() -> str:
+    """The company's numbers and where each one leads."""
+    tenant = site_tenant()
+    rows = [(n, load_target(n, "target")) for n in numbers.list_numbers(db(), tenant.id)]
+    names = choices(tenant, NUMBER_KINDS)
+    return render_template("site/numbers.html", rows=rows, names=_names(names))
+
+
+def _names(found: Any) -> dict[str, dict[int, str]]:
+    return {
+        "user": dict(found.users),
+        "voicemail": dict(found.users),
+        "ivr": dict(found.menus),
+        "queue": dict(found.queues),
+    }
+
+
+@bp.route("/<number_id>", methods=["GET", "POST"])
+@roles_required("company_admin", "operator")
+def edit(number_id: str) -> Any:
+    """Route one number (and choose its welcome message)."""
+    tenant = site_tenant()
+    number = _scoped(number_id, tenant)
+    form = Form(request.form if request.method == "POST" else request.args)
+    if request.method == "POST":
+        done = _save(tenant, number, form)
+        if done is not None:
+            return done
+    return render_form(
+        "site/number_edit.html",
+        form,
+        number=number,
+        current=load_target(number, "target"),
+        choices=choices(tenant, NUMBER_KINDS),
+        slots=slots.list_slots(db(), tenant.id),
+    )
+
+
+def _save(tenant: Tenant, number: PhoneNumber, form: Form) -> Response | None:
+    welcome = form.optional_id("welcome_slot_id")
+    try:
+        target = parse_target(form, "target", NUMBER_KINDS)
+        if needs_reauth(tenant, target, "target"):
+            state = {k: form.text(k) for k in ("target_kind", "target_external", "welcome_slot_id")}
+            return reauth_first(url_for(".edit", number_id=number.id, **state))
+        if form.ok:
+            numbers.route_number(db(), actor(), tenant, number, target, welcome)
+            flash(_("Saved."), "success")
+            return redirect(url_for(".index"))
+    except ValidationError as exc:
+        form.fail(exc)
+    return None
+
+
+def _scoped(number_id: str, tenant: Tenant) -> PhoneNumber:
+    number = get_scoped(db(), actor(), PhoneNumber, number_id)
+    if number.tenant_id != tenant.id:
+        raise NotFound(f"PhoneNumber {number_id} not found")
+    return number

@@ -1,0 +1,108 @@
+"""Organisation / Användare: the company's users (company admins and operators).
+
+List with search, create (the new user gets a setup link: an admin never picks a password),
+edit extension / mobile / role. Suspension, forced password reset and sessions are the
+accounts feature's services, called from site_user_actions.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from admin_web.app import db
+from admin_web.auth import accounts_config, roles_required
+from admin_web.i18n import gettext as _
+from admin_web.views.site_common import Form, actor, error_text, render_form, site_tenant
+from pbx.errors import Conflict, NotFound, ValidationError
+from pbx.services import accounts, forwarding, users
+from pbx.services.scope import get_scoped
+from pbx.services.user_admin import TENANT_ROLES, update_user
+from storage.models import User
+
+bp = Blueprint("site_users", __name__, url_prefix="/users")
+ROLE_LABELS = {"company_admin": "Company administrator", "user": "User", "operator": "Operator"}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"role_labels": ROLE_LABELS}
+
+
+@bp.get("/")
+@roles_required("company_admin", "operator")
+def index() -> str:
+    """Every user of the company; `q` searches name, e-mail and extension."""
+    tenant = site_tenant()
+    query = request.args.get("q", "").strip()[:100]
+    people = users.list_users(db(), tenant.id, query)
+    return render_template("site/users.html", people=people, q=query, tenant=tenant)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("company_admin", "operator")
+def create() -> Any:
+    """A new user; they get a setup link by e-mail to choose their own password."""
+    tenant = site_tenant()
+    form = Form(request.form)
+    if request.method == "POST":
+        try:
+            user = users.create_user(db(), actor(), tenant, **_person(form, with_email=True))
+            accounts.issue_link(db(), accounts_config(), actor(), user, "setup")
+            flash(_("%(name)s is added and has been sent a setup link.", name=user.name), "success")
+            return redirect(url_for(".edit", user_id=user.id))
+        except ValidationError as exc:
+            form.fail(exc)
+        except Conflict as exc:
+            form.errors["email" if "e-mail" in exc.message else "extension"] = error_text(exc)
+    return render_form("site/user_new.html", form, roles=TENANT_ROLES)
+
+
+def _person(form: Form, *, with_email: bool = False) -> dict[str, Any]:
+    values = {
+        "name": form.text("name"),
+        "extension": form.text("extension").strip(),
+        "mobile": form.text("mobile").strip(),
+        "role": form.text("role", "user"),
+    }
+    if with_email:
+        values["email"] = form.text("email")
+        values["extension"] = values["extension"] or None
+        values["mobile"] = values["mobile"] or None
+    return values
+
+
+@bp.route("/<user_id>", methods=["GET", "POST"])
+@roles_required("company_admin", "operator")
+def edit(user_id: str) -> Any:
+    """A user's details, with links to their forwarding and sessions."""
+    tenant = site_tenant()
+    user = _scoped_user(user_id, tenant.id)
+    form = Form(request.form)
+    if request.method == "POST":
+        try:
+            update_user(db(), actor(), user, **_person(form))
+            flash(_("Saved."), "success")
+            return redirect(url_for(".edit", user_id=user.id))
+        except ValidationError as exc:
+            form.fail(exc)
+    rules = forwarding.rules_of(db(), user.id)
+    return render_form("site/user_edit.html", form, person=user, roles=TENANT_ROLES, rules=rules)
+
+
+def _scoped_user(user_id: str, tenant_id: int) -> User:
+    """A user of the administered company (another company's: 404, like any unknown id)."""
+    user = get_scoped(db(), actor(), User, user_id)
+    if user.tenant_id != tenant_id:
+        raise NotFound(f"User {user_id} not found")
+    return user
+
+
+def scoped_user(user_id: str) -> User:
+    return _scoped_user(user_id, site_tenant().id)
+
+
+def back_to(user: User) -> Response:
+    return redirect(url_for("site_users.edit", user_id=user.id))
