@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from admin_web.cli.accounts import audit  # also adds the accounts commands to `users`
 from admin_web.cli.backup import register_backup_commands
 from admin_web.cli.base import PbxGroup
 from admin_web.cli.db import db
@@ -29,6 +30,7 @@ def cli() -> None:
 for command in (db, fixtures, serve, demo, demo_code, tenants, numbers, users):
     cli.add_command(command)
 register_backup_commands(cli)
+cli.add_command(audit)
 
 
 def main(argv: list[str] | None = None) -> Any:

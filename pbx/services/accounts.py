@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pbx.config import Settings
+from pbx.config import ConfigError, Settings
 from pbx.errors import PbxError, ValidationError
 from pbx.security import tokens
 from pbx.security.hashing import HashProfile, hash_password, profile_named, verify_password
@@ -49,7 +49,7 @@ class AccountsConfig:
     """What account services need from the configuration, built once at start-up."""
 
     hash_profile: HashProfile
-    secret_box: SecretBox
+    secret_key: str = field(repr=False)
     public_url: str
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
@@ -57,9 +57,17 @@ class AccountsConfig:
     def from_settings(cls, settings: Settings) -> AccountsConfig:
         return cls(
             hash_profile=profile_named(settings.password_hash_profile),
-            secret_box=SecretBox(settings.require_secret_key()),
+            secret_key=settings.secret_key,
             public_url=settings.public_url.rstrip("/"),
         )
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Encryption of TOTP secrets; only this needs the secret key (the CLI's link and
+        reset commands run without it)."""
+        if len(self.secret_key) < 32:
+            raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters)")
+        return SecretBox(self.secret_key)
 
     def link(self, token: str) -> str:
         return f"{self.public_url}{LINK_PATH}{token}"
