@@ -10,6 +10,7 @@ from admin_web.views import (
     site_nav,
     site_numbers,
     site_queues,
+    site_user_actions,
     site_users,
 )
 
@@ -17,6 +18,7 @@ ALL = (
     site_nav.bp,
     site_company.bp,
     site_users.bp,
+    site_user_actions.bp,
     site_numbers.bp,
     site_forwarding.bp,
     site_ivr.bp,

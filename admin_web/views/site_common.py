@@ -8,6 +8,7 @@ half-saved) even if a service had flushed part of a change before refusing it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,23 @@ REASONS: dict[str, str] = {
     "taken": "This extension is already taken in this company.",
     "too_many": "Too many calls match: narrow the dates.",
 }
+
+
+# Domain messages that carry a value: matched, then translated with the value put back.
+PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), msgid)
+    for pattern, msgid in (
+        (r"^no extension (\S+) in this company$", "There is no extension %(x)s in this company."),
+        (r"^no extension user (\S+) in this company$", "User %(x)s has no extension here."),
+        (r"^no such (\w+) in this company$", "That destination does not exist in this company."),
+        (r"^an account with the e-mail (\S+) already exists$", "The e-mail %(x)s is in use."),
+        (r"^extension (\S+) is already taken in this company$", "Extension %(x)s is taken."),
+        (r"^(\S+) is the voicemail service number$", "%(x)s is the voicemail service number."),
+        (r"^must be at most (\d+) characters$", "At most %(x)s characters."),
+        (r"^(\S+) is not a country code", "%(x)s is not a country code (e.g. NO, FI, DE)."),
+        (r"^(\S+) is the home country", "%(x)s is the home country and always allowed."),
+    )
+)
 
 
 def actor() -> Actor:
@@ -89,6 +107,10 @@ def error_text(exc: PbxError) -> str:
     """A domain error as a sentence in the reader's language."""
     if exc.code in REASONS:
         return gettext(REASONS[exc.code])
+    for pattern, msgid in PATTERNS:
+        match = pattern.match(exc.message)
+        if match:
+            return gettext(msgid, x=match.group(1))
     return gettext(exc.message)
 
 

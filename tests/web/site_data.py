@@ -136,3 +136,9 @@ def post(client: FlaskClient, path: str, data: dict[str, str], form_page: str | 
     """POST like a browser: with the CSRF token of the page that shows the form."""
     token = csrf(client, form_page or path)
     return client.post(path, data={**data, "csrf_token": token})
+
+
+def stale_reauth(client: FlaskClient) -> None:
+    """As if the last password + code confirmation were long ago (logins count as one)."""
+    with client.session_transaction() as state:
+        state.pop("reauth_at", None)
