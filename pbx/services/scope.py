@@ -93,7 +93,19 @@ def _owned_by_user(session: Session, actor: Actor, obj: object) -> bool:
     user_id = getattr(obj, "user_id", None)
     if isinstance(obj, VoicemailMessage):
         user_id = session.get(VoicemailBox, obj.box_id).user_id  # type: ignore[union-attr]
+    if isinstance(obj, MediaVersion):
+        obj = session.get(MessageSlot, obj.slot_id)
+    if isinstance(obj, MessageSlot):
+        user_id = _greeting_owner(session, obj)
     return user_id is not None and user_id == actor.user_id
+
+
+def _greeting_owner(session: Session, slot: MessageSlot) -> int | None:
+    """A user reaches a message slot only when it is their own voicemail greeting."""
+    if slot.kind != "greeting":
+        return None
+    stmt = select(VoicemailBox.user_id).where(VoicemailBox.greeting_slot_id == slot.id)
+    return session.scalar(stmt)
 
 
 def tenant_by_slug(session: Session, slug: str) -> Tenant:
