@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pbx.errors import Conflict, NotFound, PermissionDenied
 from pbx.media import errors as media_errors
 from pbx.media.audio import duration_ms
-from pbx.services import library, numbers, slots
+from pbx.services import library, numbers
 from pbx.services.actor import SYSTEM, Actor
 from pbx.services.targets import Target
 from storage.blobs import FileBlobStore
