@@ -1,0 +1,132 @@
+"""Samtalslista: scoping (admins the company's calls, users their own), masking, audited
+reveal, filters, CSV export behind re-authentication (audited), paging."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from pbx.services.calllog import write_entries
+from storage.models import AuditEvent
+from tests.web.site_data import T0, Company, post, stale_reauth
+
+pytest_plugins = ["tests.web.site_fixtures"]
+CALL = {
+    "leg": 0,
+    "tenant_id": 1,
+    "user_id": None,
+    "caller": "+46812345678",
+    "callee": "+46852000001",
+    "direction": "inbound",
+    "started_at": T0,
+    "ended_at": T0,
+    "disposition": "abandoned",
+}
+
+
+def audited(app: Flask, action: str) -> int:
+    with app.extensions["pbx"].unit_of_work() as s:
+        stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+        return s.scalar(stmt) or 0
+
+
+def test_admin_sees_masked_calls_and_the_read_is_audited(app, as_admin, company) -> None:
+    page = as_admin.get("/calls/")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "+46•••••••01" in page.text and "+46701234501" not in page.text
+    assert audited(app, "calllog.view") == 1
+
+
+def test_reveal_is_a_post_and_audited(app, as_admin, company: Company) -> None:
+    entry = company.call_ids[0]
+    assert as_admin.get(f"/calls/{entry}/reveal").status_code == 405
+    response = post(as_admin, f"/calls/{entry}/reveal", {}, "/calls/")
+    assert response.status_code == 200 and "+4670123450" in response.text
+    assert audited(app, "calllog.reveal") == 1
+
+
+def test_rival_calls_are_404(app, as_admin, rival: Company) -> None:
+    response = post(as_admin, f"/calls/{rival.call_ids[0]}/reveal", {}, "/calls/")
+    assert response.status_code == 404 and audited(app, "calllog.reveal") == 0
+
+
+def test_user_sees_own_calls_only(app, as_user, company: Company) -> None:
+    assert "+46•••••••01" in as_user.get("/calls/").text
+    assert "Exportera" not in as_user.get("/calls/").text
+    assert post(as_user, "/calls/export", {}, "/calls/").status_code == 403
+
+
+def test_user_does_not_see_colleagues_calls(app, as_user, company: Company) -> None:
+    with app.extensions["pbx"].unit_of_work() as s:
+        write_entries(
+            s, [dict(CALL, call_id="adm", user_id=company.admin.id, caller="+46731112299")]
+        )
+    assert "+46•••••••99" not in as_user.get("/calls/").text
+
+
+def test_filters_and_their_errors(app, as_admin, company: Company) -> None:
+    one = as_admin.get("/calls/?number=%2B46701234501").text
+    assert one.count("<tr>") == 2 and "+46•••••••02" not in one
+    assert "Inga samtal matchar" in as_admin.get("/calls/?disposition=busy").text
+    for query in (
+        "date_from=3+juli",
+        "number=abc",
+        "disposition=x",
+        "cursor=nope",
+        "date_from=2026-07-05&date_to=2026-07-01",
+    ):
+        response = as_admin.get(f"/calls/?{query}")
+        assert response.status_code == 422 and "field-error" in response.text, query
+
+
+def test_export_needs_reauthentication_and_is_audited(app, as_admin, auth, company) -> None:
+    stale_reauth(as_admin)
+    response = post(as_admin, "/calls/export", {"date_from": ""}, "/calls/")
+    assert response.status_code == 302 and "/reauth" in response.headers["Location"]
+    assert audited(app, "calllog.export") == 0
+    auth.reauth(company.admin.password, company.admin.totp)
+    response = post(as_admin, "/calls/export", {"number": "+46701234501"}, "/calls/")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert [r["caller"] for r in rows] == ["+46701234501"]
+    assert audited(app, "calllog.export") == 1
+    assert post(as_admin, "/calls/export", {"date_from": "x"}, "/calls/").status_code == 422
+
+
+def test_paging_with_a_cursor(app, as_admin, company: Company) -> None:
+    from pbx.services.calllog import write_entries
+    from tests.web.site_data import T0
+
+    with app.extensions["pbx"].unit_of_work() as s:
+        write_entries(
+            s,
+            [
+                {
+                    "call_id": f"p{i}",
+                    "leg": 0,
+                    "tenant_id": company.tenant_id,
+                    "user_id": None,
+                    "caller": "+46812345678",
+                    "callee": company.main_number,
+                    "direction": "inbound",
+                    "started_at": T0,
+                    "ended_at": T0,
+                    "disposition": "abandoned",
+                }
+                for i in range(60)
+            ],
+        )
+    first = as_admin.get("/calls/").text
+    assert "Äldre samtal" in first
+    link = first.split('class="pager"><a class="button secondary" href="')[1].split('"')[0]
+    second = as_admin.get(link.replace("&amp;", "&"))
+    assert second.status_code == 200 and "Äldre samtal" not in second.text
+    assert second.text.count("<tr>") == 63 - 50 + 1  # 13 rows and the header
+
+
+def test_csrf_is_required_for_reveal(as_admin, company: Company) -> None:
+    assert as_admin.post(f"/calls/{company.call_ids[0]}/reveal").status_code == 400

@@ -1,0 +1,132 @@
+"""Organisation / Användare: list and search, create with a setup link, edit, and the account
+actions (suspend, unsuspend, forced reset, sessions) through the accounts services."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import select
+
+from storage.models import AuditEvent, OutboxMessage, User
+from tests.web.conftest import AuthActions
+from tests.web.site_data import Company, post
+
+pytest_plugins = ["tests.web.site_fixtures"]
+
+
+def load(app: Flask, user_id: int) -> User:
+    with app.extensions["pbx"].unit_of_work() as s:
+        return s.get(User, user_id)
+
+
+def test_list_and_search(as_admin, company: Company, rival: Company) -> None:
+    page = as_admin.get("/users/").text
+    assert company.user.email in page and rival.user.email not in page
+    found = as_admin.get("/users/?q=" + company.user.email.split("@")[0]).text
+    assert company.user.email in found and company.other_admin.email not in found
+    assert "matchar" in as_admin.get("/users/?q=nobody-at-all").text
+
+
+def test_create_sends_a_setup_link(app, as_admin, company: Company) -> None:
+    data = {"name": "Nya Nisse", "email": "nisse@example.se", "extension": "150", "role": "user"}
+    response = post(as_admin, "/users/new", data)
+    assert response.status_code == 302
+    with app.extensions["pbx"].unit_of_work() as s:
+        user = s.scalar(select(User).where(User.email == "nisse@example.se"))
+        assert user.tenant_id == company.tenant_id and user.password_hash is None
+        link = s.scalar(select(OutboxMessage).where(OutboxMessage.user_id == user.id))
+        assert "/account/password/" in link.body
+
+
+def test_create_shows_field_errors_and_stores_nothing(app, as_admin, company: Company) -> None:
+    cases = [
+        ({"email": "not-an-email"}, "f-email"),
+        ({"extension": "333"}, "f-extension"),
+        ({"extension": "101"}, "f-extension"),  # taken
+        ({"email": company.user.email}, "f-email"),  # in use
+        ({"mobile": "0701234567"}, "f-mobile"),
+    ]
+    for override, field in cases:
+        data = {"name": "X", "email": "x@example.se", "extension": "", "role": "user", **override}
+        response = post(as_admin, "/users/new", data)
+        assert response.status_code == 422, override
+        html = response.text
+        assert f'id="{field}"' in html and 'aria-invalid="true"' in html, override
+    with app.extensions["pbx"].unit_of_work() as s:
+        assert s.scalar(select(User).where(User.email == "x@example.se")) is None
+
+
+def test_edit_extension_mobile_and_role(app, as_admin, company: Company) -> None:
+    path = f"/users/{company.user.id}"
+    data = {
+        "name": "Ny Namn",
+        "extension": "171",
+        "mobile": "+46 70 111 22 33",
+        "role": "company_admin",
+    }
+    assert post(as_admin, path, data).status_code == 302
+    user = load(app, company.user.id)
+    assert (user.extension, user.mobile, user.role) == ("171", "+46701112233", "company_admin")
+    with app.extensions["pbx"].unit_of_work() as s:
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+        assert event.old["extension"] == "101" and event.new["role"] == "company_admin"
+
+
+def test_edit_errors_are_422_and_nothing_changes(app, as_admin, company: Company) -> None:
+    path = f"/users/{company.user.id}"
+    for override in ({"extension": "100"}, {"extension": "0"}, {"role": "operator"}, {"name": ""}):
+        data = {"name": "N", "extension": "101", "mobile": "", "role": "user", **override}
+        assert post(as_admin, path, data).status_code == 422, override
+    assert load(app, company.user.id).extension == "101"
+
+
+def test_users_cannot_edit(app, as_user, company: Company) -> None:
+    data = {"name": "Hacker", "extension": "101", "mobile": "", "role": "company_admin"}
+    response = post(as_user, f"/users/{company.user.id}", data, form_page="/me/forwarding")
+    assert response.status_code == 403
+    assert load(app, company.user.id).role == "user"
+
+
+def test_rival_user_is_404(app, as_admin, rival: Company) -> None:
+    data = {"name": "X", "extension": "201", "mobile": "", "role": "user"}
+    response = post(as_admin, f"/users/{rival.user.id}", data, form_page="/users/")
+    assert response.status_code == 404
+    for action in ("suspend", "reset-password"):
+        assert post(as_admin, f"/users/{rival.user.id}/{action}", {}, "/users/").status_code == 404
+    assert load(app, rival.user.id).status == "active"
+
+
+def test_suspend_unsuspend_and_forced_reset(app, as_admin, company: Company) -> None:
+    base = f"/users/{company.user.id}"
+    assert post(as_admin, f"{base}/suspend", {}, base).status_code == 302
+    assert load(app, company.user.id).status == "suspended"
+    assert post(as_admin, f"{base}/unsuspend", {}, base).status_code == 302
+    assert load(app, company.user.id).status == "active"
+    assert post(as_admin, f"{base}/reset-password", {}, base).status_code == 302
+    assert load(app, company.user.id).must_change_password is True
+
+
+def test_sessions_are_listed_and_ended(app, as_admin, company: Company) -> None:
+    other = app.test_client()
+    AuthActions(app, other).login(company.user.email, company.user.password, company.user.totp)
+    page = as_admin.get(f"/users/{company.user.id}/sessions")
+    assert page.status_code == 200
+    session_id = re.search(r"/sessions/(\d+)/end", page.text).group(1)
+    path = f"/users/{company.user.id}/sessions/{session_id}/end"
+    assert post(as_admin, path, {}, f"/users/{company.user.id}/sessions").status_code == 302
+    assert other.get("/me/forwarding").status_code == 302  # signed out
+
+
+def test_admin_cannot_suspend_themselves(app, as_admin, company: Company) -> None:
+    base = f"/users/{company.admin.id}"
+    assert post(as_admin, f"{base}/suspend", {}, base).status_code == 403
+    assert load(app, company.admin.id).status == "active"
+
+
+def test_csrf_is_required(app, as_admin, company: Company) -> None:
+    assert as_admin.post(f"/users/{company.user.id}/suspend").status_code == 400
+    assert (
+        as_admin.post("/users/new", data={"name": "X", "email": "y@example.se"}).status_code == 400
+    )
+    assert load(app, company.user.id).status == "active"
