@@ -7,10 +7,11 @@ Crash safety (a restore may be killed at any instant and simply run again):
   a blob written twice;
 - SQLite: the snapshot is copied to a temporary file beside the target (media bodies added
   there when media lives in the database) and renamed into place last;
-- PostgreSQL: `pg_restore --single-transaction`, so a killed restore leaves the database
-  empty; with media in the database the blob rows follow in batches, and a re-run resumes
-  them once it has checked the database holds exactly this backup (schema revision,
-  companies and the digest of every media reference).
+- PostgreSQL: the database is marked (its comment) before anything is written and unmarked
+  when all is done; `pg_restore --single-transaction` leaves it empty if killed; with media
+  in the database the blob rows follow in batches. A re-run resumes a marked database once
+  it has checked it holds exactly this backup (schema revision, companies and the digest of
+  every media reference); any other non-empty database is refused.
 """
 
 from __future__ import annotations
@@ -84,22 +85,27 @@ def _restore_sqlite(
 def _restore_postgres(
     backup: BackupSet, target: LiveSystem, report: RestoreReport, progress: Progress
 ) -> None:
-    in_db = target.media_store == "database"
-    resume = not snap.pg_is_empty(target.engine)
-    if resume and not (in_db and _holds_backup(backup, target.engine)):
-        _refuse_unless_empty(False, target.engine.url.render_as_string(hide_password=True))
-    if not in_db:
+    engine = target.engine
+    resume = not snap.pg_is_empty(engine)
+    if resume and not _resumable(backup, engine):
+        _refuse_unless_empty(False, engine.url.render_as_string(hide_password=True))
+    snap.set_pg_restore_mark(engine, backup.backup_id)
+    if target.media_store == "files":
         _blobs_into_files(backup, FileBlobStore(target.blob_dir), report, progress)
         _refuse_if_refused(report)
     if not resume:
-        snap.pg_restore(backup.database_path, target.engine.url)
-    if in_db:
-        _blobs_into_database(backup, target.engine, report, progress)
+        snap.pg_restore(backup.database_path, engine.url)
+    if target.media_store == "database":
+        _blobs_into_database(backup, engine, report, progress)
         _refuse_if_refused(report)
+    snap.set_pg_restore_mark(engine, None)
 
 
-def _holds_backup(backup: BackupSet, engine: Engine) -> bool:
-    """A non-empty target is a killed restore of this very backup (so it can resume)."""
+def _resumable(backup: BackupSet, engine: Engine) -> bool:
+    """A non-empty target may only be a killed whole restore of this very backup: marked
+    as such, and holding exactly its schema, companies and media references."""
+    if snap.pg_restore_mark(engine) != backup.backup_id:
+        return False
     with Session(engine) as session:
         return not snapshot_differences(backup, session)
 

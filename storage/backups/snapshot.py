@@ -197,3 +197,33 @@ def pg_scratch_database(server_url: str | URL) -> Iterator[str]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+RESTORE_MARK = "vaxel: whole restore in progress from backup "
+
+
+def pg_restore_mark(engine: Engine) -> str | None:
+    """The backup a whole restore into this database started from and has not finished
+    (kept as the database's comment, which pg_restore never touches)."""
+    query = text(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+        " WHERE datname = current_database()"
+    )
+    with engine.connect() as conn:
+        comment = conn.execute(query).scalar()
+    if comment and comment.startswith(RESTORE_MARK):
+        return str(comment[len(RESTORE_MARK) :])
+    return None
+
+
+def set_pg_restore_mark(engine: Engine, backup_id: str | None) -> None:
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar_one()
+        quoted = conn.dialect.identifier_preparer.quote(name)
+        value = "NULL" if backup_id is None else _sql_literal(RESTORE_MARK + backup_id)
+        conn.execute(text(f"COMMENT ON DATABASE {quoted} IS {value}"))
+        conn.commit()
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
