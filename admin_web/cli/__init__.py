@@ -10,6 +10,7 @@ import click
 from admin_web.cli.accounts import audit  # also adds the accounts commands to `users`
 from admin_web.cli.backup import register_backup_commands
 from admin_web.cli.base import PbxGroup
+from admin_web.cli.calllog import calllog
 from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
 from admin_web.cli.fixtures import fixtures
@@ -31,6 +32,7 @@ for command in (db, fixtures, serve, demo, demo_code, tenants, numbers, users):
     cli.add_command(command)
 register_backup_commands(cli)
 cli.add_command(audit)
+cli.add_command(calllog)
 
 
 def main(argv: list[str] | None = None) -> Any:
