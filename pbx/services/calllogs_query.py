@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied, ValidationError
@@ -167,12 +167,8 @@ def list_calls(
     stmt = _filtered(_visible(actor, tenant), flt)
     if cursor:
         started, entry_id = _parse_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                CallLogEntry.started_at < started,
-                (CallLogEntry.started_at == started) & (CallLogEntry.id < entry_id),
-            )
-        )
+        # A row-value comparison, so both databases walk the (tenant, started_at) index.
+        stmt = stmt.where(tuple_(CallLogEntry.started_at, CallLogEntry.id) < (started, entry_id))
     stmt = stmt.order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc()).limit(limit + 1)
     entries: list[CallLogEntry] = list(session.scalars(stmt))
     more = len(entries) > limit
