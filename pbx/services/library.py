@@ -204,6 +204,27 @@ def save_audio(
     )  # fmt: skip
 
 
+def save_master(
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    slot: MessageSlot,
+    master_wav: bytes,
+    duration_ms: int,
+    *,
+    original: bytes | None,
+    source: str,
+    limits: MediaLimits = DEFAULT_LIMITS,
+) -> MediaVersion:
+    """Audio already in the master format (a phone recording normalised on arrival)."""
+    check_may_edit(session, actor, slot)
+    check_quota(session, slot.tenant_id, duration_ms, limits)
+    return slot_service.add_version(
+        session, blobs, actor, slot, master_wav,
+        source=source, duration_ms=duration_ms, original=original,
+    )  # fmt: skip
+
+
 def save_synthesis(
     session: Session,
     blobs: BlobStore,

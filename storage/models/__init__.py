@@ -5,6 +5,7 @@ from storage.models.audit import AuditEvent, OutboxMessage
 from storage.models.backups import BackupDrill, BackupDrillCompany
 from storage.models.base import Base, UtcDateTime, utcnow
 from storage.models.calllog import CallLogEntry
+from storage.models.calls import LiveCall, LiveCallTake
 from storage.models.media import (
     MediaVersion,
     MessageSlot,
@@ -35,6 +36,8 @@ __all__ = [
     "ForwardingRule",
     "IvrMenu",
     "IvrOption",
+    "LiveCall",
+    "LiveCallTake",
     "MediaVersion",
     "MessageSlot",
     "OutboxMessage",
