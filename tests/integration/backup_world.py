@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from storage.backups.store import BackupStore
 from storage.blobs import BlobStore, FileBlobStore
 from storage.models import StoredBlob
 from tests.builders import make_tenant, make_user
+from tests.databases import pg_url
 
 
 @dataclass
@@ -202,3 +205,14 @@ def flip_byte(path: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     os.chmod(path, 0o444)
+
+
+def empty_database(request: pytest.FixtureRequest, world: World, where: Path) -> str:
+    """The URL of a new, empty database of the world's kind (dropped after the test)."""
+    if world.live().dialect == "sqlite":
+        return f"sqlite:///{where / 'pbx.sqlite3'}"
+    dbs = request.getfixturevalue("_pg_dbs")
+    name = f"pbx_t_empty_{uuid.uuid4().hex[:12]}"
+    dbs._create(name)  # no template of ours: no tables at all
+    request.addfinalizer(lambda: dbs.drop(pg_url(name)))
+    return pg_url(name)

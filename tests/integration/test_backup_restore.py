@@ -22,11 +22,11 @@ from storage.backups.store import BackupSet
 from storage.blobs import FileBlobStore, SqlBlobStore
 from storage.db import make_engine
 from storage.models import AuditEvent, MediaVersion, MessageSlot
-from tests.databases import pg_url
 from tests.integration.backup_world import (
     World,
     corrupt_live_blob,
     delete_blobs,
+    empty_database,
     live_bytes,
     live_contents,
     make_world,
@@ -165,7 +165,7 @@ def test_whole_restore_into_an_empty_database(
     world: World, request: pytest.FixtureRequest, tmp_path: Path, target_store: str
 ) -> None:
     backup = _backup(world)
-    url = _empty_database(request, world, tmp_path)
+    url = empty_database(request, world, tmp_path / "restored")
     target = _target(tmp_path, url, target_store)
     try:
         report = restore_whole(backup, target)
@@ -186,13 +186,3 @@ def test_whole_restore_refuses_a_live_database(world: World) -> None:
     with pytest.raises(RestoreRefused, match="not empty"):
         restore_whole(backup, world.live())
     assert live_contents(world) == before
-
-
-def _empty_database(request: pytest.FixtureRequest, world: World, tmp_path: Path) -> str:
-    if world.live().dialect == "sqlite":
-        return f"sqlite:///{tmp_path / 'restored' / 'pbx.sqlite3'}"
-    dbs = request.getfixturevalue("_pg_dbs")
-    name = f"pbx_t_empty_{random.randrange(1 << 40):x}"
-    dbs._create(name)  # an empty database (no template of ours)
-    request.addfinalizer(lambda: dbs.drop(pg_url(name)))
-    return pg_url(name)
