@@ -190,6 +190,9 @@ class ServiceConfig:
     number: str = "333"  # the voicemail service number
     max_attempts: int = 3  # wrong PINs / invalid keys before the service hangs up
     max_recording: int = 120  # seconds of greeting or callback recording
+    # The notice identifies the box by the calling number; caller ID can be spoofed from
+    # some networks, so a tenant may ask for the PIN every time.
+    require_pin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,16 @@ class Limits:
     max_events: int = 200  # events one call may consume before it is ended
     max_hops: int = 16  # routing hops (menu/queue/number) inside one step
     max_voicemail: int = 180  # seconds of a caller's voicemail message
+
+
+@dataclass(frozen=True, slots=True)
+class FraudGuard:
+    """Where the velocity and cost caps stand when the snapshot is built (SECURITY.md item
+    22). The service computes them from the call log; the engine refuses the legs they block
+    (the refused legs are logged like any other)."""
+
+    suspended_forwarding: frozenset[str] = frozenset()  # extensions: no outside forwarding
+    international_blocked: bool = False  # a cap was crossed: no international legs at all
 
 
 @dataclass(frozen=True)
@@ -215,6 +228,7 @@ class DialplanSnapshot:
     prompts: SystemPrompts = SystemPrompts()
     service: ServiceConfig = ServiceConfig()
     limits: Limits = Limits()
+    guard: FraudGuard = FraudGuard()
     _verdicts: dict[str, Refusal | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -52,7 +52,7 @@ class Dtmf:
     at: float = field(default=0.0, kw_only=True)
 
     def __post_init__(self) -> None:
-        if self.digit not in DTMF_DIGITS or len(self.digit) != 1:
+        if self.digit not in DTMF_DIGITS:
             raise InvalidDtmf(f"DTMF digit must be one of 0-9, * and #, not {self.digit!r}.")
 
 

@@ -15,6 +15,7 @@ from pbx.engine.dialplan import (
 from pbx.engine.events import Answer, Busy, Event, Hangup, NoAnswer, Timer, Unavailable
 from pbx.engine.states import CallState, Connected, Ringing, RingingExternal
 from pbx.engine.voicemail import enter_voicemail
+from pbx.policies.destinations import Refusal, classify
 
 EXTERNAL_RING_TIME = 30
 
@@ -84,8 +85,9 @@ def enter_external(
     via: ForwardingRule | None = None,
     ring_time: int = EXTERNAL_RING_TIME,
 ) -> Result:
-    """An outside leg: refused unless the tenant's destination policy allows it now."""
-    refusal = snap.refusal(e164)
+    """An outside leg: refused unless the tenant's destination policy allows it now and no
+    fraud cap blocks it."""
+    refusal = snap.refusal(e164) or _capped(snap, e164, chain[-1] if via and chain else None)
     if refusal is not None:
         return refuse(snap, st, e164, refusal.reason_code, refusal.message, chain, via)
     if via is not None and len(chain) >= snap.limits.max_forward_depth:
@@ -94,6 +96,19 @@ def enter_external(
     from_ext = chain[-1] if via is not None and chain else None
     phase = RingingExternal(e164, chain, st.at, from_ext, via.kind if via else None)
     return st.moved(phase), [*head, DialExternal(e164, ring_time)]
+
+
+def _capped(snap: DialplanSnapshot, e164: str, from_ext: str | None) -> Refusal | None:
+    guard = snap.guard
+    if from_ext is not None and from_ext in guard.suspended_forwarding:
+        return Refusal(
+            "forwarding_suspended",
+            f"Forwarding of {from_ext} to outside numbers is suspended (fraud cap).",
+        )
+    if guard.international_blocked:
+        if classify(e164, snap.policy.home_region).category == "international":
+            return Refusal("cost_cap", "International legs are blocked: a cost cap was crossed.")
+    return None
 
 
 def refuse(
@@ -225,8 +240,8 @@ def on_ringing_external(snap: DialplanSnapshot, st: CallState, event: Event) -> 
         forwarded_from=phase.forwarded_from,
         forward_kind=phase.kind,
     )
-    if outcome == "abandoned":
-        return finish(snap, st, "abandoned", "", [log])
+    if outcome == "abandoned" or st.direction == "outbound":
+        return finish(snap, st, outcome, "", [log])  # an outside call: the caller hears why
     if not phase.chain:
         return unreachable(snap, st, outcome, [log])
     return fall_back(snap, st, phase.chain, [log], "")

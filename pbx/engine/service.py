@@ -39,6 +39,8 @@ def start_service(snap: DialplanSnapshot, st: CallState) -> Result:
     st = answered(st)
     user = snap.mobile_index.get(st.caller) or snap.user_index.get(st.caller)
     if user is not None and user.voicemail is not None:
+        if snap.service.require_pin:
+            return st.moved(ServicePin(user.ext)), _ask(snap, snap.prompts.vm_enter_pin)
         return _menu(snap, st, ServiceMenu(user.ext))
     return st.moved(ServiceMailbox()), _ask(snap, snap.prompts.vm_enter_mailbox)
 

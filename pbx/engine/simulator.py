@@ -10,7 +10,7 @@ seconds, audio its length.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -128,19 +128,21 @@ def script_events(dtmf: str = "", say: float | None = None) -> tuple[CallerEvent
     return tuple(events)
 
 
-def check_script(snapshot: DialplanSnapshot, script: CallScript) -> None:
-    """Reject bad input before a call: malformed numbers (InvalidNumber) or a number that is
-    not the tenant's (UnknownNumber)."""
-    if script.caller not in snapshot.user_index:
-        parse_e164(script.caller)
-    dialled = script.dialled
+def check_script(snapshot: DialplanSnapshot, script: CallScript) -> CallScript:
+    """Reject bad input before a call: a malformed number (InvalidNumber) or one that is not
+    the tenant's (UnknownNumber). Returns the script with its numbers in E.164."""
+    caller, dialled = script.caller, script.dialled
+    if caller not in snapshot.user_index:
+        caller = parse_e164(caller)
+    if dialled.startswith("+"):
+        dialled = parse_e164(dialled)
     known = dialled == snapshot.service.number or dialled in snapshot.number_index
-    if known or dialled in snapshot.user_index:
-        return
-    if script.caller in snapshot.user_index and dialled.startswith("+"):
-        parse_e164(dialled)  # an outbound call from an extension
-        return
-    raise UnknownNumber(f"{dialled} is not a number of tenant {snapshot.tenant_id}.")
+    outbound = caller in snapshot.user_index and dialled.startswith("+")
+    if not (known or outbound or dialled in snapshot.user_index):
+        raise UnknownNumber(f"{dialled} is not a number of tenant {snapshot.tenant_id}.")
+    if (caller, dialled) == (script.caller, script.dialled):
+        return script
+    return replace(script, caller=caller, dialled=dialled)
 
 
 def simulate(
@@ -150,7 +152,7 @@ def simulate(
     verify_pin: PinVerifier | None = None,
 ) -> Trace:
     """Run one inbound (or internal/outbound/service) call. Raises only for bad input."""
-    check_script(snapshot, script)
+    script = check_script(snapshot, script)
     state, actions = step(snapshot, new_call(call_id), Dial(script.caller, script.dialled))
     return _Driver(snapshot, script, verify_pin).run(state, actions)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pbx.engine import callback, forwarding, inbound, ivr, queue, service, voicemail
-from pbx.engine.actions import Action
+from pbx.engine.actions import Action, HangUp, WriteCallLog
 from pbx.engine.common import Result, finish
 from pbx.engine.dialplan import DialplanSnapshot
-from pbx.engine.events import Event
+from pbx.engine.events import Event, Hangup
 from pbx.engine.routing import route
 from pbx.engine.states import (
     CallbackRecording,
@@ -22,6 +22,7 @@ from pbx.engine.states import (
     CallbackRinging,
     CallState,
     Connected,
+    Ended,
     Idle,
     InMenu,
     InQueue,
@@ -66,11 +67,26 @@ def step(
         return state, []
     st = state.ticked(event.at if event.at > state.at else state.at)
     if st.events > snapshot.limits.max_events:
-        return finish(snapshot, st, "step_limit", "too many events")
+        return _stop(snapshot, st, handler)
     st, actions = handler(snapshot, st, event)
     if type(st.phase) is Routing:
         return _resolve(snapshot, st, actions)
     return st, actions
+
+
+def _stop(snap: DialplanSnapshot, st: CallState, handler: Handler) -> Result:
+    """The event limit: close whatever is open as a hang-up would (legs in progress are
+    logged, a recording is kept), then end the call saying why."""
+    if type(st.phase) is Idle:
+        return st.moved(Ended("step_limit", "too many events")), []
+    st, actions = handler(snap, st, Hangup(at=st.at))
+    closing: list[Action] = [
+        action
+        for action in actions
+        if not isinstance(action, HangUp)
+        and not (isinstance(action, WriteCallLog) and action.leg.leg == 1)
+    ]
+    return finish(snap, st, "step_limit", "too many events", closing)
 
 
 def _resolve(snap: DialplanSnapshot, st: CallState, actions: list[Action]) -> Result:

@@ -46,6 +46,9 @@ ReasonCode = Literal[
     "international_network",
     "country_not_allowed",
     "unknown_destination",
+    # set by the engine's fraud guard (velocity and cost caps, SECURITY.md item 22)
+    "forwarding_suspended",
+    "cost_cap",
 ]
 
 

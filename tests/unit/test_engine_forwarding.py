@@ -12,6 +12,7 @@ from pbx.engine import (
     DialplanSnapshot,
     ForwardingRule,
     ForwardKind,
+    FraudGuard,
     IvrMenu,
     IvrOption,
     Limits,
@@ -305,3 +306,37 @@ def test_caller_hanging_up_while_it_rings_is_abandoned() -> None:
     state, actions = step(snap, state, Hangup(at=4.0))
     legs = sorted((a.leg for a in actions if isinstance(a, WriteCallLog)), key=lambda leg: leg.leg)
     assert [(leg.leg, leg.disposition) for leg in legs] == [(1, "abandoned"), (2, "abandoned")]
+
+
+# --- fraud caps (SECURITY.md item 22): the service sets them, the engine enforces them --------
+
+
+def test_suspended_forwarding_refuses_outside_legs_of_that_user() -> None:
+    snap = users(person("201", ("busy", "+46731234567")), person("202", ("busy", "+46731234567")))
+    snap = replace(snap, guard=FraudGuard(suspended_forwarding=frozenset({"201"})))
+    trace = call(snap, busy=("201",))
+    assert ("refused", "+46731234567 forwarding_suspended") in route(trace)
+    assert trace.disposition == "voicemail"
+    other = call(
+        replace(snap, numbers=(NumberRoute(DIRECT_NUMBER, ToExtension("202")),)), busy=("202",)
+    )
+    assert ("ring", "+46731234567") in route(other)
+
+
+def test_crossed_cost_cap_blocks_international_but_not_domestic_legs() -> None:
+    snap = users(person("201", ("busy", "+4791234567")), person("202", ("busy", "+46731234567")))
+    snap = replace(snap, guard=FraudGuard(international_blocked=True))
+    trace = call(snap, busy=("201",))
+    assert ("refused", "+4791234567 cost_cap") in route(trace)
+    domestic = call(
+        replace(snap, numbers=(NumberRoute(DIRECT_NUMBER, ToExtension("202")),)), busy=("202",)
+    )
+    assert ("ring", "+46731234567") in route(domestic)
+
+
+def test_outbound_call_not_answered_ends_with_the_outcome() -> None:
+    trace = call(
+        users(person("201")), caller="201", to="+46701234567", say=None, busy=("+46701234567",)
+    )
+    assert trace.disposition == "busy"
+    assert [leg.disposition for leg in trace.call_log] == ["busy", "busy"]

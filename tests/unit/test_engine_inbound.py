@@ -286,3 +286,28 @@ def test_a_slot_name_is_shown_in_the_trace() -> None:
     slots = (*SNAP.slots[1:], MessageSlot("s-welcome", "Välkommen", "welcome"))
     trace = call(snap=replace(SNAP, slots=slots))
     assert trace.steps[0].slot_name == "Välkommen"
+
+
+def test_the_event_limit_closes_a_leg_in_progress() -> None:
+    snap = replace(SNAP, limits=Limits(max_events=3))
+    state, _ = step(snap, new_call("c"), Dial(CALLER, DIRECT_NUMBER))
+    state, _ = step(snap, state, Dtmf("1"))
+    state, _ = step(snap, state, Dtmf("2"))  # still ringing Anna
+    state, actions = step(snap, state, Dtmf("3"))
+    legs = [a.leg for a in actions if isinstance(a, WriteCallLog)]
+    assert [(leg.leg, leg.disposition) for leg in legs] == [(2, "abandoned"), (1, "step_limit")]
+    assert [a for a in actions if isinstance(a, HangUp)] == [HangUp("too many events")]
+    assert state.phase == Ended("step_limit", "too many events")
+
+
+def test_the_event_limit_before_any_dial() -> None:
+    snap = replace(SNAP, limits=Limits(max_events=1))
+    state, _ = step(snap, new_call("c"), Dtmf("1"))
+    state, actions = step(snap, state, Dtmf("1"))
+    assert (state.phase, actions) == (Ended("step_limit", "too many events"), [])
+
+
+def test_numbers_in_a_script_are_normalised_to_e164() -> None:
+    trace = call("11", to="+46 8 123 456 78", caller="+46 73-987 65 43")
+    assert trace.final_state.dialled == MAIN_NUMBER
+    assert trace.call_log[-1].caller == CALLER

@@ -238,3 +238,12 @@ def test_simulated_333_session_from_the_mobile() -> None:
     ]  # fmt: skip
     assert "playback" in kinds
     assert trace.disposition == "service"
+
+
+def test_a_tenant_can_require_the_pin_even_from_the_users_mobile() -> None:
+    snap = replace(SNAP, service=replace(SNAP.service, require_pin=True))
+    state, actions = dial(snap=snap)
+    assert state.phase == ServicePin("201")
+    assert slots(actions) == ["s-vm-pin"]
+    state, _ = feed(state, *keys("1234#"), PinChecked(True), snap=snap)
+    assert state.phase == ServiceMenu("201")
