@@ -25,6 +25,7 @@ from admin_web.auth import (
 from admin_web.i18n import gettext as _
 from admin_web.password_messages import flash_problems
 from admin_web.ratelimit import rate_limit
+from admin_web.totp_offer import current_offer
 from pbx import identifiers
 from pbx.errors import ValidationError
 from pbx.services import accounts, accounts_sessions, accounts_totp
@@ -134,19 +135,15 @@ def enrol() -> Any:
     if account.totp_secret_enc and not recently_reauthenticated():
         return redirect(url_for("auth.reauth", next=url_for("account.enrol")))
     config = accounts_config()
-    sealed = session.get("enrol_offer")
-    if request.method == "GET" or not isinstance(sealed, str):
-        offer = accounts_totp.offer(account)
-        session["enrol_offer"] = accounts_totp.seal_offer(config, account, offer.secret)
+    offer = current_offer(config, account)
+    if request.method == "GET":
         return _enrol_page(offer)
-    secret = accounts_totp.open_offer(config, account, sealed)
-    offer = accounts_totp.offer(account, secret)
     if not account.totp_secret_enc and not _password_ok(account):
         flash(_("The password is wrong."), "error")
         return _enrol_page(offer)
     try:
         codes = accounts_totp.confirm(
-            db(), config, current_actor(), account, secret, request.form.get("code", "")
+            db(), config, current_actor(), account, offer.secret, request.form.get("code", "")
         )
     except accounts_totp.WrongCode as exc:
         flash(_(exc.message), "error")

@@ -28,6 +28,7 @@ from admin_web.auth import (
 )
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
+from admin_web.totp_offer import current_offer
 from pbx.services import accounts_login as login_service
 from pbx.services import accounts_sessions, accounts_totp
 from pbx.services.accounts_login import LoginFailed, PasswordResetRequired
@@ -156,20 +157,16 @@ def enrol() -> Any:
     if user is None:
         return _start_again()
     config = accounts_config()
-    sealed = session.get("enrol_offer")
-    if request.method == "GET" or not isinstance(sealed, str):
-        offer = accounts_totp.offer(user)
-        session["enrol_offer"] = accounts_totp.seal_offer(config, user, offer.secret)
+    offer = current_offer(config, user)
+    if request.method == "GET":
         return render_template("auth/enrol.html", offer=offer, action=url_for("auth.enrol"))
-    secret = accounts_totp.open_offer(config, user, sealed)
     actor = login_service.owner_actor(user, client_ip())
     try:
         codes = accounts_totp.confirm(
-            db(), config, actor, user, secret, request.form.get("code", "")
+            db(), config, actor, user, offer.secret, request.form.get("code", "")
         )
     except accounts_totp.WrongCode as exc:
         flash(_(exc.message), "error")
-        offer = accounts_totp.offer(user, secret)
         return render_template("auth/enrol.html", offer=offer, action=url_for("auth.enrol"))
     _finish(user, via="enrol")
     return render_template("auth/recovery_codes.html", codes=codes, next=_home())
