@@ -6,6 +6,7 @@ from storage.models.backups import BackupDrill, BackupDrillCompany
 from storage.models.base import Base, UtcDateTime, utcnow
 from storage.models.calllog import CallLogEntry
 from storage.models.calls import LiveCall, LiveCallTake
+from storage.models.incidents import ForwardingBlock, FraudAlert, Incident, IncidentCompany
 from storage.models.media import (
     MediaVersion,
     MessageSlot,
@@ -32,8 +33,12 @@ __all__ = [
     "BackupDrillCompany",
     "Base",
     "CallLogEntry",
+    "ForwardingBlock",
     "ForwardingNotice",
     "ForwardingRule",
+    "FraudAlert",
+    "Incident",
+    "IncidentCompany",
     "IvrMenu",
     "IvrOption",
     "LiveCall",
