@@ -3,6 +3,8 @@ ending a call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pbx.engine.actions import (
     Action,
     CallLogLeg,
@@ -30,10 +32,20 @@ def play(
 ) -> list[Action]:
     """Actions to play `slot_id`. A missing audio (or unknown slot) is marked and followed by
     `fallback` (a slot) or the fallback tone; an unset optional slot plays nothing."""
-    key = (slot_id, fallback, required)
-    known = snap.play_memo.get(key)
+    key = ("play", slot_id, fallback, required)
+    known = snap.action_memo.get(key)
     if known is None:
-        known = snap.play_memo[key] = tuple(_play(snap, slot_id, fallback, required))
+        known = snap.action_memo[key] = tuple(_play(snap, slot_id, fallback, required))
+    return list(known)
+
+
+def memoised(
+    snap: DialplanSnapshot, key: tuple[str | bool | None, ...], build: Callable[[], list[Action]]
+) -> list[Action]:
+    """Actions that depend only on the snapshot, built once per snapshot."""
+    known = snap.action_memo.get(key)
+    if known is None:
+        known = snap.action_memo[key] = tuple(build())
     return list(known)
 
 

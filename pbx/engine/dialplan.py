@@ -232,8 +232,9 @@ class DialplanSnapshot:
     _verdicts: dict[str, Refusal | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    # The actions that play a slot, memoised by `pbx.engine.common.play` (derived data).
-    play_memo: dict[tuple[str | None, str | None, bool], tuple[Action, ...]] = field(
+    # Actions that depend on the snapshot only (playing a slot, ringing a user, a menu's
+    # prompt), memoised by the engine; derived data, never part of equality.
+    action_memo: dict[tuple[str | bool | None, ...], tuple[Action, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 

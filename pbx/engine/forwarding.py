@@ -4,7 +4,7 @@ destination policy checked for every outside leg at call time."""
 from __future__ import annotations
 
 from pbx.engine.actions import Action, DialExternal, Direction, ForwardCall, RefuseLeg, RingUser
-from pbx.engine.common import Result, answered_in, finish, log_leg, unreachable
+from pbx.engine.common import Result, answered_in, finish, log_leg, memoised, unreachable
 from pbx.engine.dialplan import (
     DialplanSnapshot,
     ForwardingRule,
@@ -52,7 +52,8 @@ def enter_user(
     from_ext = chain[-2] if via is not None else None
     kind = via.kind if via is not None else None
     phase = Ringing(ext, user.user_id, chain, st.at, from_ext, kind)
-    return st.moved(phase), [*head, RingUser(ext, user.user_id, user.ring_time)]
+    ring = memoised(snap, ("ring", ext), lambda: [RingUser(ext, user.user_id, user.ring_time)])
+    return st.moved(phase), head + ring
 
 
 def _forwarded(

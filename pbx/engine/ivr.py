@@ -4,7 +4,7 @@ prompt up to the retry limit, and the timeout (default) destination."""
 from __future__ import annotations
 
 from pbx.engine.actions import Action, StartTimer
-from pbx.engine.common import Result, answered_in, finish, play, unreachable
+from pbx.engine.common import Result, answered_in, finish, memoised, play, unreachable
 from pbx.engine.dialplan import DialplanSnapshot, IvrMenu
 from pbx.engine.events import Dtmf, Event, Hangup, Timer
 from pbx.engine.states import CallState, InMenu, Routing
@@ -18,7 +18,11 @@ def enter_menu(snap: DialplanSnapshot, st: CallState, menu_id: str) -> Result:
 
 
 def _prompt(snap: DialplanSnapshot, menu: IvrMenu) -> list[Action]:
-    return [*play(snap, menu.prompt_slot, required=True), StartTimer(menu.timeout)]
+    return memoised(
+        snap,
+        ("menu", menu.menu_id),
+        lambda: [*play(snap, menu.prompt_slot, required=True), StartTimer(menu.timeout)],
+    )
 
 
 def on_menu(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
