@@ -10,7 +10,9 @@ import click
 from admin_web.cli.accounts import audit  # also adds the accounts commands to `users`
 from admin_web.cli.backup import register_backup_commands
 from admin_web.cli.base import PbxGroup
+from admin_web.cli.callback import callback
 from admin_web.cli.calllog import calllog
+from admin_web.cli.calls import call
 from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
 from admin_web.cli.fixtures import fixtures
@@ -33,6 +35,8 @@ for command in (db, fixtures, serve, demo, demo_code, tenants, numbers, users):
 register_backup_commands(cli)
 cli.add_command(audit)
 cli.add_command(calllog)
+cli.add_command(call)
+cli.add_command(callback)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -13,7 +13,7 @@ from pbx.engine import UnknownNumber, validate_dialplan
 from pbx.engine.errors import InvalidDtmf
 from pbx.media.errors import AudioError
 from pbx.policies.destinations import InvalidNumber
-from pbx.services import calls, forwarding
+from pbx.services import call_drill, calls, forwarding
 from pbx.services.actor import SYSTEM
 from pbx.services.calls import CallRequest
 from pbx.services.dialplan import build_snapshot
@@ -192,3 +192,38 @@ def test_bad_input_is_refused_before_anything_is_written(
     with pytest.raises(error):
         call(session, file_blobs, tenant, request_)
     assert session.query(CallLogEntry).count() == before
+
+
+def test_the_drill_calls_every_number_and_every_ivr_key(
+    session: Session, file_blobs: FileBlobStore, tenant: Tenant
+) -> None:
+    report = call_drill.test_call_every_path(session, file_blobs, tenant.id)
+    assert report.ok and report.unreached_menus == []
+    keys = {(p.number, p.keys) for p in report.paths}
+    assert {(MAIN, k) for k in ("1", "2", "0", "t", "21", "22", "29", "2t")} <= keys
+    assert {(ERIK_DIRECT, ""), (MARIA_DIRECT, "")} <= keys
+    assert session.query(CallLogEntry).count() == 0  # the drill writes nothing
+
+
+def test_the_drill_names_what_is_wrong(
+    session: Session, file_blobs: FileBlobStore, tenant: Tenant
+) -> None:
+    support = session.scalar(select(MessageSlot).where(MessageSlot.name == "Kundtjänstmeny"))
+    assert support is not None
+    version = calls.slot_service.current_version(session, support)
+    assert version is not None
+    file_blobs.path_for(version.blob_sha256).unlink()
+    forwarding.set_forwarding(
+        session, SYSTEM, user_by_ext(session, tenant, "102"), kind="unconditional",
+        destination="+4791234567",
+    )  # fmt: skip
+    tenant.allowed_countries = []
+    session.flush()
+    report = call_drill.test_call_every_path(session, file_blobs, tenant.id)
+    assert not report.ok
+    bad = {p.keys: p for p in report.paths if not p.ok}
+    assert set(bad) >= {"2", "21", "22", "29", "2t"}
+    assert bad["21"].missing == ("Kundtjänstmeny",)
+    assert [p.refused for p in report.paths if p.number == ERIK_DIRECT] == [
+        ("+4791234567: country_not_allowed",)
+    ]
