@@ -1,0 +1,107 @@
+"""Affected callers (the first notice): every outside number that called one of the affected
+companies within the window — the numbers an intruder could have seen in their call logs.
+
+The companies' own numbers are left out: their phone numbers, their users' extensions and
+the users' registered mobiles (staff are told by their company, not by letter). Only E.164
+numbers are listed (an extension or a withheld number cannot be written to).
+
+Nothing here ever names a company: the CSV has the caller's number, how many calls, the
+first and the last; the operator knows which companies were searched, the list does not.
+
+One grouped query over `ix_call_log_tenant_started_caller` (tenant_id, started_at, caller):
+each company's window is a range of that index, read without touching the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pbx.errors import ValidationError
+from pbx.incident.rules import ZONE
+from pbx.services import audit
+from pbx.services.actor import Actor
+from storage.models import CallLogEntry, PhoneNumber, User
+
+CSV_HEADER = ("number", "calls", "first_call", "last_call")
+
+
+@dataclass(frozen=True)
+class AffectedCaller:
+    number: str
+    calls: int
+    first: datetime
+    last: datetime
+
+
+def own_numbers(session: Session, tenant_ids: Sequence[int]) -> set[str]:
+    """The companies' phone numbers, extensions and their users' mobiles."""
+    numbers = set(
+        session.scalars(select(PhoneNumber.e164).where(PhoneNumber.tenant_id.in_(tenant_ids)))
+    )
+    for extension, mobile in session.execute(
+        select(User.extension, User.mobile).where(User.tenant_id.in_(tenant_ids))
+    ):
+        numbers.update(n for n in (extension, mobile) if n)
+    return numbers
+
+
+def affected_callers(
+    session: Session, tenant_ids: Sequence[int], since: datetime, until: datetime
+) -> list[AffectedCaller]:
+    """Distinct outside callers of the companies in [since, until), by number."""
+    if not tenant_ids:
+        raise ValidationError("tenant", "name at least one affected company")
+    if until <= since:
+        raise ValidationError("until", "the end of the window is not after its start")
+    c = CallLogEntry
+    stmt = (
+        select(c.caller, func.count(), func.min(c.started_at), func.max(c.started_at))
+        .where(c.tenant_id.in_(tenant_ids), c.started_at >= since, c.started_at < until)
+        .group_by(c.caller)
+    )
+    own = own_numbers(session, tenant_ids)
+    found = [
+        AffectedCaller(number, calls, first, last)
+        for number, calls, first, last in session.execute(stmt)
+        if number.startswith("+") and number not in own
+    ]
+    return sorted(found, key=lambda a: a.number)
+
+
+def local(moment: datetime) -> str:
+    return moment.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def to_csv(callers: Iterable[AffectedCaller]) -> str:
+    """number, calls, first_call, last_call (Swedish time) — and nothing else."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for caller in callers:
+        writer.writerow((caller.number, caller.calls, local(caller.first), local(caller.last)))
+    return out.getvalue()
+
+
+def export(
+    session: Session,
+    actor: Actor,
+    tenant_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+) -> tuple[list[AffectedCaller], str]:
+    """The list and its CSV; the export is audited (which companies, the window, how many
+    numbers — never the numbers themselves)."""
+    callers = affected_callers(session, tenant_ids, since, until)
+    audit.record(
+        session, actor, "incident.affected_callers_export",
+        new={"tenants": sorted(tenant_ids), "since": since.isoformat(),
+             "until": until.isoformat(), "numbers": len(callers)},
+    )  # fmt: skip
+    return callers, to_csv(callers)
