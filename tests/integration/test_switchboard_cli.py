@@ -140,7 +140,7 @@ def test_a_file_that_is_not_audio_is_refused(run: Run, tmp_path: Path) -> None:
 
 
 def test_callback_start_and_answer_store_a_new_version(
-    run: Run, factory: sessionmaker[Session], say: Path
+    run: Run, factory: sessionmaker[Session], say: Path, data_dir: Path
 ) -> None:
     with session_scope(factory) as s:
         slot_id = s.scalar(select(MessageSlot.id).where(MessageSlot.name == "Kömeddelande"))
@@ -159,8 +159,14 @@ def test_callback_start_and_answer_store_a_new_version(
         assert slot is not None and slot.current_version_id not in (None, before)
         assert payload["version_id"] == slot.current_version_id
         assert slot_service.current_version(s, slot).source == "phone"  # type: ignore[union-attr]
+        assert slot_service.audio_status(s, FileBlobStore(data_dir / "blobs"), slot) == "ok"
     again = run("callback", "answer", session_id)
     assert again.exit_code != 0 and "is not ringing" in again.output
+    heard = run("call", "--from", CALLER, "--to", MAIN, "--dtmf", "1", "--dry-run", "--json")
+    queue_message = [
+        s for s in json.loads(heard.output)["steps"] if s.get("slot_id") == str(slot_id)
+    ]
+    assert [s["audio"] for s in queue_message] == ["ok"]  # callers now hear the new recording
 
 
 def test_callback_refuses_a_number_that_is_not_the_users_own(
