@@ -16,6 +16,7 @@ from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pbx import identifiers
 from pbx.errors import PbxError, ValidationError
@@ -209,7 +210,8 @@ def accept_step(session: Session, user: User, step: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     accepted: bool = result.rowcount == 1  # type: ignore[attr-defined]
-    session.refresh(user, ["totp_last_step"])
+    if accepted:  # the row now holds `step`; no need to read it back
+        set_committed_value(user, "totp_last_step", step)
     return accepted
 
 

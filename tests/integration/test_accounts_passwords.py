@@ -14,7 +14,8 @@ from pbx.services import accounts, accounts_admin
 from pbx.services import accounts_login as login
 from pbx.services.accounts import InvalidLink, PasswordRejected, WrongPassword
 from pbx.services.actor import SYSTEM, Actor
-from storage.models import AccountToken, OutboxMessage, User, utcnow
+from pbx.services.audit import verify_chain
+from storage.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from tests.builders import make_tenant, make_user
 from tests.web.accounts import accounts_config, make_account
 
@@ -159,6 +160,7 @@ def test_forced_reset_of_a_tenant_and_of_all_tenants(session: Session) -> None:
     operator, _, _ = make_account(session, None, role="operator")
     users = [make_account(session, t)[0] for t in (a, a, b)]
     tokens_before = {u.id: u.session_token for u in users}
+    hashes_before = {u.id: u.password_hash for u in users}
     links = accounts_admin.force_reset_tenant(session, CONFIG, SYSTEM, a)
     assert sorted(r.email for r in links) == sorted(u.email for u in users[:2])
     session.expire_all()
@@ -169,6 +171,14 @@ def test_forced_reset_of_a_tenant_and_of_all_tenants(session: Session) -> None:
     assert {r.email for r in everyone} == {u.email for u in users}  # customers, not operators
     assert not session.get(User, operator.id).must_change_password
     assert len({u.session_token for u in session.scalars(select(User))}) == 4
+    assert {u.id: u.password_hash for u in users} == hashes_before  # nothing rehashed
+    assert verify_chain(session) == []
+    resets = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "password.forced_reset")
+    ).all()
+    assert sorted((e.tenant_id, e.new["accounts"]) for e in resets) == sorted(
+        [(a.id, 2), (a.id, 2), (b.id, 1)]
+    )
 
 
 def test_only_the_operator_resets_every_company(session: Session) -> None:
