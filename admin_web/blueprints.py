@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     _register_accounts(app)
     _register_site(app)
+    _register_library(app)
 
 
 def _register_accounts(app: Flask) -> None:
@@ -28,4 +29,22 @@ def _register_site(app: Flask) -> None:
     from admin_web.views import site_blueprints
 
     for blueprint in site_blueprints.ALL:
+        app.register_blueprint(blueprint)
+
+
+def _register_library(app: Flask) -> None:
+    """Message library and media (issue 6): library, media files, greeting, pictures,
+    softphone. The library's audio and record pages add routes to its blueprint."""
+    from admin_web.views import (
+        greeting,
+        library,
+        library_audio,
+        library_record,
+        media,
+        pictures,
+        softphone,
+    )
+
+    assert library_audio and library_record  # imported for the routes they add
+    for blueprint in (library.bp, media.bp, greeting.bp, pictures.bp, softphone.bp):
         app.register_blueprint(blueprint)

@@ -51,6 +51,7 @@ from storage.models import LiveCall, LiveCallTake, MessageSlot, Tenant, User, ut
 
 SERVICE_NUMBER = "333"
 MAX_TAKE_BYTES = 15_000_000
+RINGING_FOR = timedelta(minutes=5)
 EVENTS = ("answer", "decline", "busy", "no_answer", "dtmf", "hangup", "timer")
 
 
@@ -110,6 +111,19 @@ def load(session: Session, actor: Actor, token: str) -> LiveCall:
     if call is None or (call.user_id != actor.user_id and actor.role != "system"):
         raise NotFound("no such call")
     return call
+
+
+def ringing_for(session: Session, user: User) -> LiveCall | None:
+    """The newest call ringing on the user's phone (started in the last few minutes)."""
+    since = utcnow() - RINGING_FOR
+    stmt = (
+        select(LiveCall)
+        .where(LiveCall.user_id == user.id, LiveCall.status == "ringing")
+        .where(LiveCall.created_at >= since)
+        .order_by(LiveCall.created_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
 
 
 def feed(

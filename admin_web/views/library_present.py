@@ -1,0 +1,100 @@
+"""How library rows read on the page: kind and source names, placements as links to the
+page that uses the message (when that page exists), the text-to-speech preview's address."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, url_for
+
+from admin_web.app import db
+from pbx.services.library import LibraryRow
+from pbx.services.slots import Placement
+from storage.models import MessageSlot, User
+
+KIND_LABELS = {
+    "welcome": "Welcome message",
+    "ivr": "IVR prompt",
+    "queue": "Queue message",
+    "greeting": "Voicemail greeting",
+    "other": "Other message",
+}
+SOURCE_LABELS = {
+    "upload": "Uploaded file",
+    "tts": "Text-to-speech",
+    "phone": "Recorded by phone",
+    "restore": "Restored from backup",
+    "demo": "Demo",
+}
+LANGUAGE_LABELS = {"sv": "Swedish", "en": "English"}
+PLACEMENT_LABELS = {
+    "number": "Number %(label)s (welcome message)",
+    "ivr_prompt": "IVR menu %(label)s (prompt)",
+    "ivr_invalid": "IVR menu %(label)s (invalid choice)",
+    "queue": "Queue %(label)s",
+    "mailbox": "Voicemail box of %(label)s",
+}
+# Placement kind → (endpoint, its argument): linked only when that page is registered.
+PLACEMENT_PAGES = {
+    "number": ("site_numbers.edit", "number_id"),
+    "ivr_prompt": ("site_ivr.edit", "menu_id"),
+    "ivr_invalid": ("site_ivr.edit", "menu_id"),
+    "queue": ("site_queues.edit", "queue_id"),
+}
+LABELS: dict[str, Any] = {
+    "kind_labels": KIND_LABELS,
+    "source_labels": SOURCE_LABELS,
+    "language_labels": LANGUAGE_LABELS,
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    text: str  # English msgid with %(label)s
+    label: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class RowView:
+    row: LibraryRow
+    where: list[Where]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def row(library_row: LibraryRow) -> RowView:
+    return RowView(library_row, [where(p) for p in library_row.placements])
+
+
+def where(placement: Placement) -> Where:
+    label = placement.label
+    if placement.kind == "mailbox":
+        user = db().get(User, int(placement.label)) if placement.label.isdigit() else None
+        label = user.name if user is not None else label
+    page = PLACEMENT_PAGES.get(placement.kind)
+    url = None
+    if page is not None and page[0] in current_app.view_functions:
+        url = url_for(page[0], **{page[1]: placement.object_id})
+    return Where(PLACEMENT_LABELS[placement.kind], label, url)
+
+
+@dataclass(frozen=True)
+class Preview:
+    text: str
+    language: str
+    audio_url: str
+
+
+def tts_preview(args: Mapping[str, str], slot: MessageSlot) -> Preview | None:
+    """The preview asked for by the edit page's "Lyssna" (a GET: nothing is stored)."""
+    if args.get("preview") != "1":
+        return None
+    text = args.get("text", "")[:2000]
+    language = args.get("language", slot.language)
+    query = urlencode({"text": text, "language": language})
+    return Preview(text, language, url_for("media.tts_preview") + "?" + query)
