@@ -17,6 +17,7 @@ from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
 from admin_web.cli.fixtures import fixtures
 from admin_web.cli.listing import numbers, tenants, users
+from admin_web.cli.messages import messages
 from admin_web.cli.serve import serve
 
 
@@ -37,6 +38,7 @@ cli.add_command(audit)
 cli.add_command(calllog)
 cli.add_command(call)
 cli.add_command(callback)
+cli.add_command(messages)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -12,12 +12,14 @@ from flask.testing import FlaskClient
 
 from pbx.services import library
 from storage.models import MessageSlot
+from tests.library_media import offline_tts
 from tests.web.conftest import AuthActions
 from tests.web.library_data import Studio, build_studio, lose_blob
 
 
 @pytest.fixture
 def studio(app: Flask) -> Studio:
+    app.extensions["pbx_tts"] = offline_tts()  # the real engines; only the internet is away
     runtime = app.extensions["pbx"]
     with runtime.unit_of_work() as session:
         made = build_studio(session, runtime.blobs(session), 1)
