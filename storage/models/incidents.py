@@ -128,6 +128,9 @@ class IncidentCompany(Base):
     subjects_informed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Media loss: what the scan found missing when the incident was recorded
+    # ({"scanned_at": ..., "items": [...]}), the recovery dashboard's starting point.
+    media_baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 _calls = CallLogEntry.__table__.c

@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('subjects_informed_at', storage.models.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decided_by_user_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', storage.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('media_baseline', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_user_id'], ['users.id'], name=op.f('fk_incident_companies_decided_by_user_id_users')),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_companies_incident_id_incidents')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_incident_companies_tenant_id_tenants')),
