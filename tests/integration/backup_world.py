@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -216,3 +217,45 @@ def empty_database(request: pytest.FixtureRequest, world: World, where: Path) ->
     dbs._create(name)  # no template of ours: no tables at all
     request.addfinalizer(lambda: dbs.drop(pg_url(name)))
     return pg_url(name)
+
+
+# --- children for fault injection (run in their own process group, killed with SIGKILL) ----
+
+
+def child_create(settings: Settings, started: Any) -> None:
+    from pbx.services.backups import create_backup
+
+    os.setsid()  # the test kills the whole group: this process and any pg_dump it runs
+    runtime = Runtime.build(settings)
+    live = LiveSystem(runtime.engine, settings.media_store, settings.blob_dir)
+    store = BackupStore.open(settings.backup_dir, live_blob_dir=settings.blob_dir)
+    started.set()
+    create_backup(live, store)
+
+
+def child_restore(settings: Settings, backup_path: str, mode: str, started: Any) -> None:
+    """mode: "missing" (all companies, missing only), "tenant:<id>", or "whole" (into the
+    empty database and blob directory that `settings` name)."""
+    from pbx.services.actor import cli_actor
+    from pbx.services.backup_restore import Selection, restore_media
+    from pbx.services.backup_restore_whole import restore_whole
+    from storage.backups.store import resolve_backup
+
+    os.setsid()
+    runtime = Runtime.build(settings)
+    backup = resolve_backup(backup_path, settings.backup_dir)
+    started.set()
+    if mode == "whole":
+        live = LiveSystem(runtime.engine, settings.media_store, settings.blob_dir)
+        restore_whole(backup, live)
+        return
+    selection = Selection(int(mode.split(":")[1])) if mode.startswith("tenant:") else Selection()
+    with runtime.unit_of_work() as session:
+        restore_media(
+            session,
+            runtime.blobs(session),
+            cli_actor(),
+            backup,
+            selection,
+            missing_only=mode == "missing",
+        )
