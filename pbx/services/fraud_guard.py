@@ -1,12 +1,17 @@
-"""Velocity and cost caps on forwarded and outbound international legs (SECURITY.md 22).
+"""The fraud caps at call time (SECURITY.md 22), on top of the destination policy (item 21).
 
-The destination policy (item 21) decides *where* a leg may go; these caps decide *how much*:
-answered international minutes and legs per user and per company within the last hour and
-the last day, counted from the call log. The engine enforces the result through the
-snapshot's `FraudGuard` (a user over a cap has no outside forwarding; a company over its cap
-has no international legs). When a call pushes a user over a cap, `enforce` also suspends
-that user's outside forwarding rules, alerts the user and the company admins through the
-outbox and writes an audit event.
+The limits are the fraud rules' hard caps (`pbx.incident.thresholds`: international legs per
+user and company per hour and day, estimated cost per day), counted the way the fraud scan
+counts them (`pbx.incident.history` / `rules.price`) over the last hour and day before the
+call. The engine enforces the result through the snapshot's `FraudGuard`: a user over a cap
+(or whose forwarding is suspended: an open `ForwardingBlock`) gets no outside forwarding
+leg; a company over its cap gets no international leg. The refused legs are logged and
+audited like any other.
+
+When a call takes a user over a cap, `enforce` suspends that user's outside forwarding the
+way containment does (rules off, a block that `lift_block` undoes), alerts the user and the
+company's admins through the outbox and writes an audit event. The full containment
+(password reset, sign-out, reverting changed rules) stays with the operator's fraud scan.
 """
 
 from __future__ import annotations
@@ -20,84 +25,72 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.engine.dialplan import FraudGuard
-from pbx.policies.destinations import InvalidNumber, classify
+from pbx.incident.containment import suspend_forwarding
+from pbx.incident.history import forwarded_legs
+from pbx.incident.rules import Priced, price
+from pbx.incident.thresholds import DEFAULTS, Limit, Thresholds
 from pbx.services import audit
 from pbx.services.actor import Actor
-from storage.models import CallLogEntry, ForwardingRule, OutboxMessage, Tenant, User, utcnow
+from storage.models import ForwardingBlock, OutboxMessage, Tenant, User, utcnow
 
-
-@dataclass(frozen=True)
-class Caps:
-    user_minutes_hour: float = 30.0
-    user_minutes_day: float = 120.0
-    user_legs_hour: int = 10
-    tenant_minutes_hour: float = 60.0
-    tenant_minutes_day: float = 300.0
-
-
-CAPS = Caps()
-_LEG_DIRECTIONS = ("forwarded", "outbound")
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 @dataclass
-class _Usage:
-    minutes_hour: float = 0.0
-    minutes_day: float = 0.0
+class Usage:
+    """International forwarded legs in the last hour and day, and the day's cost (SEK)."""
+
     legs_hour: int = 0
+    legs_day: int = 0
+    cost_day: float = 0.0
 
-    def add(self, minutes: float, within_hour: bool) -> None:
-        self.minutes_day += minutes
-        if within_hour:
-            self.minutes_hour += minutes
-            self.legs_hour += 1
+    def add(self, leg: Priced, now: datetime) -> None:
+        self.legs_day += 1
+        self.legs_hour += leg.leg.started_at > now - HOUR
+        self.cost_day += leg.cost
 
 
-def usage(session: Session, tenant: Tenant, now: datetime) -> tuple[_Usage, dict[int, _Usage]]:
-    """Answered international minutes and legs of the company and of each user."""
-    stmt = select(
-        CallLogEntry.user_id, CallLogEntry.callee, CallLogEntry.answered_at, CallLogEntry.ended_at
-    ).where(
-        CallLogEntry.tenant_id == tenant.id,
-        CallLogEntry.direction.in_(_LEG_DIRECTIONS),
-        CallLogEntry.answered_at.is_not(None),
-        CallLogEntry.ended_at > now - timedelta(days=1),
-    )
-    total = _Usage()
-    per_user: dict[int, _Usage] = defaultdict(_Usage)
-    for user_id, callee, answered, ended in session.execute(stmt):
-        if answered is None or not _international(callee, tenant.home_region):
+def usage(
+    session: Session, tenant: Tenant, now: datetime, t: Thresholds = DEFAULTS
+) -> tuple[Usage, dict[int, Usage]]:
+    """The company's and each user's usage in the day up to `now` (and the call in hand)."""
+    legs = forwarded_legs(session, now - DAY, now + DAY, tenant.id)
+    total = Usage()
+    per_user: defaultdict[int, Usage] = defaultdict(Usage)
+    for leg in price(legs, {tenant.id: tenant.home_region}, t):
+        if not leg.international or leg.leg.refused:
             continue
-        minutes = max(0.0, (ended - answered).total_seconds() / 60)
-        within_hour = ended > now - timedelta(hours=1)
-        total.add(minutes, within_hour)
-        if user_id is not None:
-            per_user[user_id].add(minutes, within_hour)
-    return total, per_user
+        total.add(leg, now)
+        if leg.leg.user_id is not None:
+            per_user[leg.leg.user_id].add(leg, now)
+    return total, dict(per_user)
 
 
-def _international(callee: str, home_region: str) -> bool:
-    try:
-        return classify(callee, home_region).category == "international"
-    except InvalidNumber:
-        return False
-
-
-def over_user_cap(used: _Usage, caps: Caps = CAPS) -> str | None:
-    if used.minutes_hour > caps.user_minutes_hour:
-        return "international minutes per hour"
-    if used.minutes_day > caps.user_minutes_day:
-        return "international minutes per day"
-    if used.legs_hour > caps.user_legs_hour:
-        return "international legs per hour"
+def _over(pairs: Iterable[tuple[str, float, Limit]]) -> str | None:
+    for name, value, limit in pairs:
+        if limit.hard_cap is not None and value >= limit.hard_cap:
+            return f"{name} {value:g} ≥ {limit.hard_cap:g}"
     return None
 
 
-def over_tenant_cap(used: _Usage, caps: Caps = CAPS) -> str | None:
-    if used.minutes_hour > caps.tenant_minutes_hour:
-        return "company international minutes per hour"
-    if used.minutes_day > caps.tenant_minutes_day:
-        return "company international minutes per day"
-    return None
+def over_user_cap(used: Usage, t: Thresholds = DEFAULTS) -> str | None:
+    return _over(
+        [
+            ("international legs this hour", used.legs_hour, t.intl_legs_user_hour),
+            ("international legs today", used.legs_day, t.intl_legs_user_day),
+            ("estimated cost today (SEK)", round(used.cost_day), t.cost_user_day),
+        ]
+    )
+
+
+def over_tenant_cap(used: Usage, t: Thresholds = DEFAULTS) -> str | None:
+    return _over(
+        [
+            ("company international legs this hour", used.legs_hour, t.intl_legs_tenant_hour),
+            ("company international legs today", used.legs_day, t.intl_legs_tenant_day),
+            ("company estimated cost today (SEK)", round(used.cost_day), t.cost_tenant_day),
+        ]
+    )
 
 
 def current_guard(
@@ -105,62 +98,63 @@ def current_guard(
 ) -> FraudGuard:
     """The guard for a snapshot built at `now` (default: the current time)."""
     total, per_user = usage(session, tenant, now or utcnow())
+    blocked = set(
+        session.scalars(
+            select(ForwardingBlock.user_id).where(
+                ForwardingBlock.tenant_id == tenant.id, ForwardingBlock.lifted_at.is_(None)
+            )
+        )
+    )
     suspended = frozenset(
         user.extension
         for user in people
-        if user.extension and over_user_cap(per_user.get(user.id, _Usage())) is not None
+        if user.extension
+        and (user.id in blocked or over_user_cap(per_user.get(user.id, Usage())) is not None)
     )
     return FraudGuard(suspended, over_tenant_cap(total) is not None)
 
 
 def enforce(session: Session, actor: Actor, tenant: Tenant, now: datetime) -> list[int]:
-    """Suspend the outside forwarding of every user over a cap; returns their ids."""
+    """Suspend the outside forwarding of every user now over a cap; returns their ids."""
     _, per_user = usage(session, tenant, now)
     suspended: list[int] = []
     for user_id, used in sorted(per_user.items()):
         why = over_user_cap(used)
-        if why is not None and _suspend(session, actor, tenant, user_id, why, now):
-            suspended.append(user_id)
+        user = session.get(User, user_id) if why is not None else None
+        if user is None or why is None or _blocked(session, user_id):
+            continue
+        kinds = suspend_forwarding(session, actor, user, f"fraud cap: {why}", None, now)
+        audit.record(
+            session, actor, "fraud.cap_crossed", tenant_id=tenant.id, target=("user", user_id),
+            new={"reason": why, "rules_off": kinds}, at=now,
+        )  # fmt: skip
+        _alert(session, tenant, user, why, now)
+        suspended.append(user_id)
     return suspended
 
 
-def _suspend(
-    session: Session, actor: Actor, tenant: Tenant, user_id: int, why: str, now: datetime
-) -> bool:
-    rules = session.scalars(
-        select(ForwardingRule).where(
-            ForwardingRule.user_id == user_id,
-            ForwardingRule.destination_kind == "external",
-            ForwardingRule.active.is_(True),
-        )
-    ).all()
-    if not rules:
-        return False
-    for rule in rules:
-        rule.active = False
-    audit.record(
-        session, actor, "forwarding.suspended", tenant_id=tenant.id, target=("user", user_id),
-        new={"reason": f"fraud cap crossed: {why}", "rules": [r.kind for r in rules]}, at=now,
-    )  # fmt: skip
-    _alert(session, tenant, user_id, why, now)
-    session.flush()
-    return True
+def _blocked(session: Session, user_id: int) -> bool:
+    stmt = select(ForwardingBlock.id).where(
+        ForwardingBlock.user_id == user_id, ForwardingBlock.lifted_at.is_(None)
+    )
+    return session.scalar(stmt.limit(1)) is not None
 
 
-def _alert(session: Session, tenant: Tenant, user_id: int, why: str, now: datetime) -> None:
-    admins = session.scalars(
+def _alert(session: Session, tenant: Tenant, user: User, why: str, now: datetime) -> None:
+    told = session.scalars(
         select(User).where(
-            (User.id == user_id) | ((User.tenant_id == tenant.id) & (User.role == "company_admin"))
+            (User.id == user.id) | ((User.tenant_id == tenant.id) & (User.role == "company_admin"))
         )
     )
-    for person in admins:
+    for person in told:
         session.add(
             OutboxMessage(
                 tenant_id=tenant.id, user_id=person.id, to_address=person.email,
                 kind="forwarding_suspended",
                 subject="Vidarekoppling avstängd / Forwarding suspended",
-                body=f"Vidarekoppling till externa nummer stängdes av (user {user_id}): {why}.\n"
-                f"Forwarding to outside numbers was suspended (user {user_id}): {why}.",
+                body=f"Vidarekopplingen till externa nummer för {user.name} stängdes av: {why}.\n"
+                f"Forwarding to outside numbers of {user.name} was suspended: {why}.",
                 created_at=now,
             )
         )  # fmt: skip
+    session.flush()
