@@ -336,3 +336,41 @@ def register_backup_commands(cli: click.Group) -> None:
     """Add `pbx media …` and `pbx backup …` to the root command."""
     cli.add_command(media)
     cli.add_command(backup)
+
+
+@backup.command("drill")
+@click.argument("backup_ref", metavar="BACKUP")
+@click.option("--no-record", is_flag=True, help="Do not record the result in the database.")
+@json_option
+def drill(backup_ref: str, no_record: bool, as_json: bool) -> None:
+    """Restore BACKUP into a scratch location, re-hash every blob, make a test call through
+    every number and IVR option of every company, and print a dated certificate (also kept
+    under the store's drills/ and, unless --no-record, shown on the operator pages)."""
+    import json
+
+    from pbx.services.backup_drill import drill_backup
+    from pbx.services.backup_drill_results import certificate_text
+
+    chosen = find_backup(backup_ref)
+    settings = settings_from_env()
+    certificate = drill_backup(
+        chosen, pg_server_url=settings.database_url, progress=progress_bars(not as_json)
+    )
+    text = certificate_text(certificate)
+    payload = json.dumps(certificate.as_dict(), ensure_ascii=False, indent=2)
+    stamp = certificate.finished_at.replace(":", "").replace("-", "")[:15] + "Z"
+    saved = BackupStore(chosen.path.parent.parent).save_certificate(
+        chosen.backup_id, stamp, payload, text
+    )
+    if not no_record:
+        _record(certificate)
+    click.echo(payload if as_json else text + f"certificate: {saved} (and .txt)")
+    if not certificate.restorable:
+        sys.exit(1)
+
+
+def _record(certificate: Any) -> None:
+    from pbx.services.backup_drill_results import record_drill
+
+    with runtime() as rt, rt.unit_of_work() as session:
+        record_drill(session, cli_actor("cli: backup drill"), certificate)

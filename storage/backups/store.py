@@ -145,7 +145,12 @@ class BackupStore:
         return sorted(p for p in self.sets_dir.iterdir() if p.is_dir())
 
     def get(self, name: str) -> BackupSet:
-        """A complete set by id (or a unique prefix of one)."""
+        """A complete set by id (or a unique prefix of one); "latest" is the newest."""
+        if name == "latest":
+            complete = list(self.complete_sets())  # manifests only: small
+            if not complete:
+                raise BackupStoreError(f"no complete backup in {self.root}")
+            return complete[-1]
         matches = [p for p in self._set_dirs() if p.name == name or p.name.startswith(name)]
         exact = [p for p in matches if p.name == name]
         if len(exact) == 1 or len(matches) == 1:
@@ -162,6 +167,15 @@ class BackupStore:
             shutil.rmtree(self.sets_dir / name)
         self.blobs.sweep_temp()
         return removed
+
+    def save_certificate(self, backup_id: str, stamp: str, as_json: str, as_text: str) -> Path:
+        """Keep a drill certificate beside the backups (drills/<backup>/<stamp>.json|.txt)."""
+        folder = self.drills_dir / backup_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{stamp}.txt").write_text(as_text, encoding="utf-8")
+        path = folder / f"{stamp}.json"
+        path.write_text(as_json, encoding="utf-8")
+        return path
 
     def remove_set(self, backup: BackupSet) -> None:
         """Manifest first: from that instant the set is incomplete, never half-listed."""
