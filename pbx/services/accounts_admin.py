@@ -144,19 +144,7 @@ def bulk_reset(
     ).all()
     if not rows:
         return []
-    ids = select(User.id).where(where).scalar_subquery()
-    session.execute(
-        update(User)
-        .where(where)
-        .values(must_change_password=True, session_token=_random_token_sql(session))
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(UserSession)
-        .where(UserSession.user_id.in_(ids), UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    _retire_links_of(session, User.id.in_(ids), now)
+    _must_change_and_sign_out(session, where, now)
     links = _insert_links(session, config, rows, now)
     counts = sorted(Counter(r.tenant_id for r in rows).items(), key=_key)
     entries = [
@@ -166,6 +154,24 @@ def bulk_reset(
     audit.record_many(session, actor, entries, at=now)
     session.expire_all()  # loaded User objects have stale tokens now
     return links
+
+
+def _must_change_and_sign_out(session: Session, where: ColumnElement[bool], now: datetime) -> None:
+    """Three set-based statements: must-change + a new session token per row (made by the
+    database), every session row revoked, every unused link retired."""
+    session.execute(
+        update(User)
+        .where(where)
+        .values(must_change_password=True, session_token=_random_token_sql(session))
+        .execution_options(synchronize_session=False)
+    )
+    ids = select(User.id).where(where).scalar_subquery()
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id.in_(ids), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    _retire_links_of(session, User.id.in_(ids), now)
 
 
 def _key(item: tuple[int | None, int]) -> int:
