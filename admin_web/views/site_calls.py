@@ -4,14 +4,16 @@ after re-authentication) is audited too. Times are shown in Swedish time."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
-from admin_web.app import db
+from admin_web.app import db, runtime
 from admin_web.auth import login_required, reauth_required, roles_required
+from admin_web.i18n import gettext
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
 from pbx.services import calllogs_query as calls
@@ -72,6 +74,9 @@ def index() -> Any:
             page = calls.list_calls(db(), actor(), tenant, flt, form.text("cursor"))
         except ValidationError as exc:
             form.fail(exc)
+        else:
+            with runtime().unit_of_work() as s:  # the read is audited at once, on its own
+                calls.record_view(s, actor(), tenant, flt, len(page.rows), form.text("cursor"))
     return _page(form, page)
 
 
@@ -82,7 +87,15 @@ def _page(form: Form, page: calls.CallPage) -> Any:
         page=page,
         can_export=current_user.account.role != "user",
         filters={name: form.text(name) for name in FILTER_FIELDS},
+        # Translated once per page, not once per row (the list is the site's busiest page).
+        outcomes=_translated(DISPOSITION_LABELS),
+        directions=_translated(DIRECTION_LABELS),
+        base=url_for("site_calls.index"),
     )
+
+
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    return defaultdict(str, {key: gettext(text) for key, text in labels.items()})
 
 
 @bp.post("/<entry_id>/reveal")

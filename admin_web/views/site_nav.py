@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 bp = Blueprint("site_nav", __name__)
@@ -69,14 +69,35 @@ NAV: tuple[Section, ...] = (
 )
 
 
-def menu_for(role: str) -> list[tuple[Section, list[Entry]]]:
-    """The sections and entries this role sees, among the pages that exist."""
+@dataclass(frozen=True)
+class Link:
+    endpoint: str
+    label: str
+    url: str
+
+
+def menu_for(role: str) -> list[tuple[Section, list[Link]]]:
+    """The sections and entries this role sees, among the pages that exist. Built once per
+    role and process: the menu is on every page and its URLs never change."""
+    cache: dict[str, list[tuple[Section, list[Link]]]] = current_app.extensions.setdefault(
+        "site_menu", {}
+    )
+    if role not in cache:
+        cache[role] = _build(role)
+    return cache[role]
+
+
+def _build(role: str) -> list[tuple[Section, list[Link]]]:
     existing = current_app.view_functions
     shown = []
     for section in NAV:
-        entries = [e for e in section.entries if role in e.roles and e.endpoint in existing]
-        if entries:
-            shown.append((section, entries))
+        links = [
+            Link(e.endpoint, e.label, url_for(e.endpoint))
+            for e in section.entries
+            if role in e.roles and e.endpoint in existing
+        ]
+        if links:
+            shown.append((section, links))
     return shown
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, or_, select, tuple_
+from sqlalchemy import Select, delete, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied, ValidationError
@@ -92,7 +92,7 @@ def mask(number: str | None) -> str:
     return number[:3] + MASK * (len(number) - 5) + number[-2:]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallRow:
     id: int
     started_at: datetime
@@ -105,8 +105,16 @@ class CallRow:
     refused_reason: str
     masked: bool
 
+    @property
+    def duration_text(self) -> str:
+        """'3:05' (minutes:seconds) for answered calls, '–' otherwise."""
+        if self.duration_s is None:
+            return "–"
+        return f"{self.duration_s // 60}:{self.duration_s % 60:02d}"
+
     @classmethod
-    def of(cls, entry: CallLogEntry, masked: bool = True) -> CallRow:
+    def of(cls, entry: Any, masked: bool = True) -> CallRow:
+        """From a CallLogEntry or a row of LIST_COLUMNS."""
         show = mask if masked else (lambda n: n or "")
         answered = entry.answered_at
         return cls(
@@ -129,10 +137,25 @@ class CallPage:
     next_cursor: str  # "" on the last page
 
 
-def _visible(actor: Actor, tenant: Tenant) -> Query:
+# The list reads plain rows of these columns: no ORM objects for a read-only page.
+LIST_COLUMNS = (
+    CallLogEntry.id,
+    CallLogEntry.started_at,
+    CallLogEntry.answered_at,
+    CallLogEntry.ended_at,
+    CallLogEntry.caller,
+    CallLogEntry.callee,
+    CallLogEntry.direction,
+    CallLogEntry.disposition,
+    CallLogEntry.forwarded_to,
+    CallLogEntry.refused_reason,
+)
+
+
+def _visible(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
     if not (actor.is_operator or actor.tenant_id == tenant.id):
         raise PermissionDenied("not a user of this company")
-    stmt = select(CallLogEntry).where(CallLogEntry.tenant_id == tenant.id)
+    stmt = select(*(columns or (CallLogEntry,))).where(CallLogEntry.tenant_id == tenant.id)
     if actor.role == "user":
         stmt = stmt.where(CallLogEntry.user_id == actor.user_id)
     return stmt
@@ -163,27 +186,42 @@ def list_calls(
     limit: int = PAGE_SIZE,
 ) -> CallPage:
     """One page, newest first, numbers masked. Keyset paging (`cursor` is the last row's
-    "started_at|id"), so page 1,000 costs what page 1 does. The read is audited."""
-    stmt = _filtered(_visible(actor, tenant), flt)
+    "started_at|id"), so page 1,000 costs what page 1 does. Audit the read with
+    `record_view`."""
+    stmt = _filtered(_visible(actor, tenant, *LIST_COLUMNS), flt)
     if cursor:
         started, entry_id = _parse_cursor(cursor)
         # A row-value comparison, so both databases walk the (tenant, started_at) index.
         stmt = stmt.where(tuple_(CallLogEntry.started_at, CallLogEntry.id) < (started, entry_id))
     stmt = stmt.order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc()).limit(limit + 1)
-    entries: list[CallLogEntry] = list(session.scalars(stmt))
+    entries = list(session.execute(stmt))
     more = len(entries) > limit
     entries = entries[:limit]
+    last = entries[-1] if more else None
+    next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
+    return CallPage([CallRow.of(e) for e in entries], next_cursor)
+
+
+def record_view(
+    session: Session, actor: Actor, tenant: Tenant, flt: CallFilter, rows: int, cursor: str
+) -> None:
+    """Audit one read of the list (SECURITY.md 23).
+
+    Meant for a short transaction of its own, right after the read: the entry is written
+    even if the page then fails to render. On SQLite the write lock is taken *before* the
+    chain's tail is read, so concurrent readers of the list queue for the lock instead of
+    failing with "database is locked" (a deferred transaction that reads and then writes
+    fails when another writer committed in between)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE audit_events SET id = id WHERE 0"))  # takes the lock
     audit.record(
         session,
         actor,
         "calllog.view",
         tenant_id=tenant.id,
         target=("tenant", tenant.id),
-        new={**flt.audited(), "rows": len(entries), "page": "next" if cursor else "first"},
+        new={**flt.audited(), "rows": rows, "page": "next" if cursor else "first"},
     )
-    last = entries[-1] if more else None
-    next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
-    return CallPage([CallRow.of(e) for e in entries], next_cursor)
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
