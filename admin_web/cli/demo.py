@@ -16,7 +16,8 @@ from pbx.config import load_settings
 MARKER = ".vaxel-demo"
 
 
-@click.command()
+@click.group(invoke_without_command=True)
+@click.pass_context
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
@@ -24,9 +25,19 @@ MARKER = ".vaxel-demo"
 @click.option("--calls-per-day", default=40, show_default=True, type=click.IntRange(0, 5000))
 @click.option("--no-serve", is_flag=True, help="Set up and print the logins, then stop.")
 def demo(
-    host: str, port: int, workers: int, data_dir: Path | None, calls_per_day: int, no_serve: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    data_dir: Path | None,
+    calls_per_day: int,
+    no_serve: bool,
 ) -> None:
-    """Fresh data directory, migrations, demo companies, then the site with gunicorn."""
+    """Fresh data directory, migrations, demo companies, then the site with gunicorn.
+
+    `pbx demo breach` and `pbx demo media-loss` replay the two incidents instead."""
+    if ctx.invoked_subcommand is not None:
+        return
     data_dir = data_dir or Path(os.environ.get("PBX_DATA_DIR", "var")) / "demo"
     _fresh(data_dir)
     env = {

@@ -57,6 +57,8 @@ class Containment:
 
 
 def open_block(session: Session, user_id: int) -> ForwardingBlock | None:
+    """The account's forwarding suspension in force, if any (by containment, which links
+    it to an alert, or by the call-time caps of `pbx.services.fraud_guard`)."""
     return session.scalar(
         select(ForwardingBlock).where(
             ForwardingBlock.user_id == user_id, ForwardingBlock.lifted_at.is_(None)
@@ -97,9 +99,12 @@ def contain_user(
         raise NotFound("operators have no forwarding to contain")
     result = Containment(user.id, user.email)
     result.reverted = revert_malicious(session, actor, user, destinations, event_ids, now)
-    result.already_blocked = open_block(session, user.id) is not None
-    if not result.already_blocked:
+    block = open_block(session, user.id)
+    result.already_blocked = block is not None
+    if block is None:
         result.rules_off = suspend_forwarding(session, actor, user, reason, alert, now)
+    elif block.alert_id is None and alert is not None:
+        block.alert_id = alert.id  # the call-time cap suspended it; now it is contained too
     accounts_sessions.sign_out_everywhere(session, actor, user, now)
     if config is not None:
         result.reset_link = accounts_admin.force_reset_user(session, config, actor, user, now).link

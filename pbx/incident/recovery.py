@@ -26,7 +26,16 @@ from pbx.services import pictures
 from pbx.services import slots as slot_service
 from pbx.services.media_scan import blob_status, scan_media
 from storage.blobs import BlobStore
-from storage.models import MediaVersion, MessageSlot, Tenant, User, VoicemailMessage
+from storage.models import (
+    Incident,
+    IncidentCompany,
+    MediaVersion,
+    MessageSlot,
+    Tenant,
+    User,
+    VoicemailMessage,
+    utcnow,
+)
 
 KINDS = ("welcome", "ivr", "queue", "greeting", "other", "voicemail", "picture")
 OUTCOMES = ("restored", "regenerated", "rerecorded", "missing")
@@ -185,3 +194,26 @@ def _seen_lost(
             kind = slot.kind if slot.kind in KINDS else "other"
             found[("slot", slot.id)] = LostItem(kind, "slot", slot.id, slot.name)
     return list(found.values())
+
+
+def store_baseline(session: Session, blobs: BlobStore, part: IncidentCompany) -> dict[str, Any]:
+    """Scan the company of an incident's part and keep what is missing now on that part."""
+    tenant = session.get(Tenant, part.tenant_id)
+    assert tenant is not None
+    found = baseline(session, blobs, tenant)
+    part.media_baseline = {"scanned_at": utcnow().isoformat(), **found}
+    session.flush()
+    return part.media_baseline
+
+
+def dashboard_for(session: Session, blobs: BlobStore, part: IncidentCompany) -> Dashboard:
+    """The dashboard of an incident's company: from its baseline when one was taken, else
+    from what can be seen since the incident was discovered."""
+    tenant = session.get(Tenant, part.tenant_id)
+    assert tenant is not None
+    if part.media_baseline:
+        since = datetime.fromisoformat(part.media_baseline["scanned_at"])
+        return dashboard(session, blobs, tenant, since, part.media_baseline["items"])
+    incident = session.get(Incident, part.incident_id)
+    assert incident is not None
+    return dashboard(session, blobs, tenant, incident.discovered_at)

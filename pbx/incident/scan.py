@@ -143,6 +143,13 @@ def subjects(alert: FraudAlert) -> list[int]:
     return [int(u) for u in alert.details.get("users", [])]
 
 
+def _contained(session: Session, user_id: int) -> bool:
+    """Already contained: a suspension in force that a containment made or took over (one
+    made by the call-time caps alone still needs the rest: revert, sign-out, reset)."""
+    block = open_block(session, user_id)
+    return block is not None and block.alert_id is not None
+
+
 def contain_alert(
     session: Session,
     config: AccountsConfig | None,
@@ -159,7 +166,7 @@ def contain_alert(
     event_id = alert.details.get("event_id") if alert.rule == "forwarding_change_traffic" else None
     for user_id in subjects(alert):
         user = session.get(User, user_id)
-        if user is None or user.tenant_id is None or open_block(session, user.id):
+        if user is None or user.tenant_id is None or _contained(session, user.id):
             continue
         since = alert.window_start - timedelta(days=1)
         found = fraud_destinations(session, user, since, alert.window_end, thresholds)

@@ -91,25 +91,49 @@ def build_takeover(session: Session) -> Takeover:
 
 
 def forwarded_legs(
-    world: Takeover, count: int, *, start: datetime, destination: str = FRAUD_NUMBER,
-    user: User | None = None, minutes: int = 3,
-) -> list[dict[str, Any]]:  # fmt: skip
+    world: Takeover,
+    count: int,
+    *,
+    start: datetime,
+    destination: str = FRAUD_NUMBER,
+    user: User | None = None,
+    minutes: int = 3,
+) -> list[dict[str, Any]]:
     user = user or world.victim
     rows = []
     for i in range(count):
         began = start + timedelta(minutes=2 * i)
         call_id = str(uuid.uuid4())
         caller = f"+4670555{i:04d}"
-        base = {"call_id": call_id, "tenant_id": user.tenant_id, "user_id": user.id,
-                "started_at": began, "answered_at": began, "disposition": "answered"}  # fmt: skip
+        base = {
+            "call_id": call_id,
+            "tenant_id": user.tenant_id,
+            "user_id": user.id,
+            "started_at": began,
+            "answered_at": began,
+            "disposition": "answered",
+        }
         rows.append(
-            base | {"leg": 1, "caller": caller, "callee": world.number, "direction": "inbound",
-                    "ended_at": began + timedelta(minutes=minutes), "forwarded_to": destination}
-        )  # fmt: skip
+            base
+            | {
+                "leg": 1,
+                "caller": caller,
+                "callee": world.number,
+                "direction": "inbound",
+                "ended_at": began + timedelta(minutes=minutes),
+                "forwarded_to": destination,
+            }
+        )
         rows.append(
-            base | {"leg": 2, "caller": caller, "callee": destination, "direction": "forwarded",
-                    "ended_at": began + timedelta(minutes=minutes)}
-        )  # fmt: skip
+            base
+            | {
+                "leg": 2,
+                "caller": caller,
+                "callee": destination,
+                "direction": "forwarded",
+                "ended_at": began + timedelta(minutes=minutes),
+            }
+        )
     return rows
 
 

@@ -35,10 +35,19 @@ class Crafted:
 
 
 def call(tenant: Tenant, caller: str, callee: str, at: datetime, **extra: object) -> dict:  # type: ignore[type-arg]
-    return {"call_id": str(uuid.uuid4()), "leg": 1, "tenant_id": tenant.id, "user_id": None,
-            "caller": caller, "callee": callee, "direction": "inbound", "started_at": at,
-            "answered_at": at, "ended_at": at + timedelta(minutes=2),
-            "disposition": "answered"} | extra  # fmt: skip
+    return {
+        "call_id": str(uuid.uuid4()),
+        "leg": 1,
+        "tenant_id": tenant.id,
+        "user_id": None,
+        "caller": caller,
+        "callee": callee,
+        "direction": "inbound",
+        "started_at": at,
+        "answered_at": at,
+        "ended_at": at + timedelta(minutes=2),
+        "disposition": "answered",
+    } | extra
 
 
 @pytest.fixture
@@ -50,7 +59,8 @@ def crafted(session: Session) -> Crafted:
         numbers.add_number(session, SYSTEM, tenant, number, Target("user", user_id=user.id))
     day = lambda d, h=9: datetime(2026, 7, d, h, tzinfo=UTC)  # noqa: E731
     rows = [
-        call(a, X1, nums[0], day(2)), call(a, X1, nums[0], day(5, 14)),  # twice to A
+        call(a, X1, nums[0], day(2)),
+        call(a, X1, nums[0], day(5, 14)),  # twice to A
         call(b, X2, nums[1], day(7, 20)),  # B, last evening of the window
         call(c, X3, nums[2], day(3)),  # only company C, which was not affected
         call(a, X4, nums[0], datetime(2026, 7, 1, 21, 59, tzinfo=UTC)),  # just before
@@ -61,7 +71,7 @@ def crafted(session: Session) -> Crafted:
         call(a, staff[0].mobile or "", nums[0], day(4)),  # staff's own mobile
         call(a, nums[1], nums[0], day(4)),  # company B calling company A
         call(a, "anonymous", nums[0], day(4)),  # withheld
-    ]  # fmt: skip
+    ]
     write_entries(session, rows)
     return Crafted(a, b, c, staff, nums)
 
@@ -121,8 +131,14 @@ def test_letters_are_sent_through_a_local_smtp_server(session: Session, crafted:
     refused = callers.AffectedCaller("+46700000000", 1, SINCE, SINCE)
     settings = letters.LetterSettings(gateway_domain="sms.test")
     letters.queue_letters(session, SYSTEM, found, SINCE, UNTIL, settings)
-    letters.queue_letters(session, SYSTEM, [refused], SINCE, UNTIL,
-                          letters.LetterSettings(gateway_domain="refuse.test"))  # fmt: skip
+    letters.queue_letters(
+        session,
+        SYSTEM,
+        [refused],
+        SINCE,
+        UNTIL,
+        letters.LetterSettings(gateway_domain="refuse.test"),
+    )
     with smtp_sink() as (url, mailbox):
         report = mailer.send_outbox(
             session, f"{url}?from=incident@vaxel.test", kinds=[letters.KIND]

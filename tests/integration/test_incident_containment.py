@@ -58,8 +58,13 @@ def test_scan_contains_above_the_hard_cap_and_reverts_exactly_the_attackers_chan
     token_before = world.victim.session_token
     attack_traffic(session, world)
 
-    result = scan(session, OPERATOR, world.changed_at - timedelta(hours=1),
-                  world.changed_at + timedelta(hours=3), config=accounts_config())  # fmt: skip
+    result = scan(
+        session,
+        OPERATOR,
+        world.changed_at - timedelta(hours=1),
+        world.changed_at + timedelta(hours=3),
+        config=accounts_config(),
+    )
 
     rules_hit = {a.rule for a in result.new_alerts}
     assert {"intl_legs_user_hour", "intl_legs_user_day", "forwarding_change_traffic"} <= rules_hit
@@ -115,9 +120,12 @@ def test_a_rescan_stores_nothing_twice_and_contains_nobody_again(
 def test_below_the_hard_cap_only_alerts(session: Session, world: Takeover) -> None:
     write_traffic(session, forwarded_legs(world, 6, start=world.changed_at + timedelta(minutes=1)))
     result = scan(
-        session, OPERATOR, world.changed_at - timedelta(hours=1),
-        world.changed_at + timedelta(hours=3), contain=True,
-    )  # fmt: skip
+        session,
+        OPERATOR,
+        world.changed_at - timedelta(hours=1),
+        world.changed_at + timedelta(hours=3),
+        contain=True,
+    )
     assert result.contained == [] and result.new_alerts
     assert rules_of(session, world.victim)["unconditional"]["destination"] == FRAUD_NUMBER  # type: ignore[index]
     alert = next(a for a in result.new_alerts if a.rule == "intl_legs_user_hour")
@@ -130,9 +138,12 @@ def test_forwarding_changes_are_listed_with_actor_ip_old_and_new(
     session: Session, world: Takeover
 ) -> None:
     rows = forwarding_changes.list_changes(
-        session, world.changed_at - timedelta(minutes=1), world.changed_at + timedelta(minutes=5),
-        tenant_ids=[world.tenant.id], ip=ATTACKER_IP,
-    )  # fmt: skip
+        session,
+        world.changed_at - timedelta(minutes=1),
+        world.changed_at + timedelta(minutes=5),
+        tenant_ids=[world.tenant.id],
+        ip=ATTACKER_IP,
+    )
     assert [(r.kind, r.actor, r.ip) for r in rows] == [
         ("unconditional", world.victim.email, ATTACKER_IP),
         ("busy", world.victim.email, ATTACKER_IP),
@@ -146,9 +157,11 @@ def test_revert_in_one_action_skips_rules_changed_again_since(
 ) -> None:
     before = rules_of(session, world.victim)
     rows = forwarding_changes.list_changes(
-        session, world.changed_at - timedelta(minutes=1), world.changed_at + timedelta(minutes=5),
+        session,
+        world.changed_at - timedelta(minutes=1),
+        world.changed_at + timedelta(minutes=5),
         ip=ATTACKER_IP,
-    )  # fmt: skip
+    )
     # The owner fixes "busy" themselves before the operator gets to it.
     owner = Actor(world.victim.id, world.victim.email, "user", world.tenant.id, "192.0.2.77")
     forwarding.set_forwarding(
@@ -180,8 +193,13 @@ def test_suspend_a_list_and_a_whole_company_and_reset_passwords(
     everyone = response.reset_passwords(session, accounts_config(), OPERATOR, None)
     assert world.bystander.email in {link.email for link in everyone}
     actions = set(session.scalars(select(AuditEvent.action)))
-    assert {"incident.suspend_accounts", "incident.suspend_tenant", "incident.reset_passwords",
-            "user.suspend", "password.forced_reset"} <= actions  # fmt: skip
+    assert {
+        "incident.suspend_accounts",
+        "incident.suspend_tenant",
+        "incident.reset_passwords",
+        "user.suspend",
+        "password.forced_reset",
+    } <= actions
 
 
 def test_only_operators_use_the_containment_commands(session: Session, world: Takeover) -> None:

@@ -38,8 +38,15 @@ class Company:
     audio: dict[str, bytes]
 
 
-def slot(session: Session, blobs: FileBlobStore, tenant: Tenant, kind: str, name: str,
-         script: str, seed: int) -> tuple[int, bytes]:  # fmt: skip
+def slot(
+    session: Session,
+    blobs: FileBlobStore,
+    tenant: Tenant,
+    kind: str,
+    name: str,
+    script: str,
+    seed: int,
+) -> tuple[int, bytes]:
     made = slots.create_slot(session, SYSTEM, tenant, kind=kind, name=name, script_text=script)
     audio = tone(400 + seed, 300)
     slots.add_version(session, blobs, SYSTEM, made, audio, source="upload", duration_ms=300)
@@ -59,13 +66,21 @@ def company(session: Session, file_blobs: FileBlobStore) -> Company:
     ):
         ids[kind], audio[kind] = slot(session, file_blobs, tenant, kind, name, script, seed)
     greeting = vm.greeting_slot(session, SYSTEM, anna)
-    slots.add_version(session, file_blobs, SYSTEM, greeting, tone(900, 300), source="phone",
-                      duration_ms=300)  # fmt: skip
+    slots.add_version(
+        session, file_blobs, SYSTEM, greeting, tone(900, 300), source="phone", duration_ms=300
+    )
     ids["greeting"] = greeting.id
     avatar = draw_avatar(anna.name, seed=1)
     pictures.set_picture(session, file_blobs, SYSTEM, anna, avatar.data, avatar.content_type)
-    vm.deposit(session, file_blobs, vm.box_of(session, bo), caller=CALLER, received_at=RECEIVED,
-               master_wav=tone(700, 400), duration_ms=4000)  # fmt: skip
+    vm.deposit(
+        session,
+        file_blobs,
+        vm.box_of(session, bo),
+        caller=CALLER,
+        received_at=RECEIVED,
+        master_wav=tone(700, 400),
+        duration_ms=4000,
+    )
     return Company(tenant, admin, anna, bo, ids, audio)
 
 
@@ -91,18 +106,23 @@ def test_dashboard_counts_each_way_back_and_what_is_still_missing(
     assert sorted(r.kind for r in done.needs_recording) == ["greeting", "queue"]
     greeting = session.get(slots.MessageSlot, company.slots["greeting"])
     anna = Actor(company.anna.id, "anna", "user", company.tenant.id)
-    slots.add_version(session, file_blobs, anna, greeting, tone(950, 300), source="phone",
-                      duration_ms=300)  # fmt: skip
+    slots.add_version(
+        session, file_blobs, anna, greeting, tone(950, 300), source="phone", duration_ms=300
+    )
 
     board = recovery.dashboard(session, file_blobs, company.tenant, since, base["items"])
     table = {
         r.kind: (r.lost, r.restored, r.regenerated, r.rerecorded, r.missing) for r in board.rows
     }
     assert table == {
-        "welcome": (1, 1, 0, 0, 0), "ivr": (1, 0, 1, 0, 0), "queue": (1, 0, 0, 0, 1),
-        "greeting": (1, 0, 0, 1, 0), "other": (0, 0, 0, 0, 0), "voicemail": (1, 0, 0, 0, 1),
+        "welcome": (1, 1, 0, 0, 0),
+        "ivr": (1, 0, 1, 0, 0),
+        "queue": (1, 0, 0, 0, 1),
+        "greeting": (1, 0, 0, 1, 0),
+        "other": (0, 0, 0, 0, 0),
+        "voicemail": (1, 0, 0, 0, 1),
         "picture": (1, 0, 0, 0, 1),
-    }  # fmt: skip
+    }
     total = board.total
     assert (total.lost, total.missing) == (6, 3)
 
@@ -112,8 +132,9 @@ def test_without_a_baseline_what_is_missing_now_and_what_was_remade_is_shown(
 ) -> None:
     lose_everything(file_blobs)
     since = utcnow() - timedelta(seconds=1)
-    library_bulk.regenerate_missing(session, file_blobs, EspeakEngine(), SYSTEM,
-                                    tenant_id=company.tenant.id)  # fmt: skip
+    library_bulk.regenerate_missing(
+        session, file_blobs, EspeakEngine(), SYSTEM, tenant_id=company.tenant.id
+    )
     board = recovery.dashboard(session, file_blobs, company.tenant, since)
     table = {r.kind: (r.lost, r.regenerated, r.missing) for r in board.rows if r.lost}
     assert table["welcome"] == (1, 1, 0) and table["ivr"] == (1, 1, 0)
@@ -142,8 +163,11 @@ def test_call_back_list_names_caller_and_time_for_the_right_people(
     lose_everything(file_blobs)
     (row,) = callbacks.lost_voicemail(session, file_blobs, admin, company.tenant)
     assert (row.user_id, row.caller, row.received_at, row.seconds) == (
-        company.bo.id, CALLER, RECEIVED, 4,
-    )  # fmt: skip
+        company.bo.id,
+        CALLER,
+        RECEIVED,
+        4,
+    )
     bo = Actor(company.bo.id, "bo", "user", company.tenant.id)
     anna = Actor(company.anna.id, "anna", "user", company.tenant.id)
     assert len(callbacks.lost_voicemail(session, file_blobs, bo, company.tenant)) == 1

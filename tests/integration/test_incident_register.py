@@ -102,8 +102,12 @@ def test_deadlines_pts_24_hours_and_each_company_72_hours(session: Session, two)
     assert assessment.pts_deadline(incident).status == "done"
     part_a = register.company_part(session, OPERATOR, incident, a.id)
     part_b = register.company_part(session, OPERATOR, incident, b.id)
-    assessment.decide(session, admin_of(admin_a), part_a, Decision("report", REASONING,
-                      imy_reported_at=utcnow(), imy_reference="IMY-1"))  # fmt: skip
+    assessment.decide(
+        session,
+        admin_of(admin_a),
+        part_a,
+        Decision("report", REASONING, imy_reported_at=utcnow(), imy_reference="IMY-1"),
+    )
     later = utcnow() + timedelta(hours=73)
     assert assessment.company_deadline(part_a, later).status == "done"
     assert assessment.company_deadline(part_b, later).status == "overdue"
@@ -119,8 +123,16 @@ def test_the_exported_document_has_the_fields_and_only_the_readers_company(
     part = register.company_part(session, OPERATOR, incident, a.id)
     assessment.decide(session, admin_of(admin_a), part, Decision("no_report", REASONING))
     _, full = register_export.export(session, OPERATOR, incident.id)
-    for text in ("Intrång i växelns webbtjänst", "samtalslistor", "12000", a.name, b.name,
-                 "Rapporteras inte till IMY", REASONING, "24 h"):  # fmt: skip
+    for text in (
+        "Intrång i växelns webbtjänst",
+        "samtalslistor",
+        "12000",
+        a.name,
+        b.name,
+        "Rapporteras inte till IMY",
+        REASONING,
+        "24 h",
+    ):
         assert text in full
     _, own = register_export.export(session, admin_of(admin_a), incident.id)
     assert a.name in own and b.name not in own

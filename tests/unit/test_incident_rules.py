@@ -19,9 +19,17 @@ JAMAICA = "+18765550123"  # +1 but not North America
 SWEDISH_MOBILE = "+46701234567"
 
 
-def legs(n: int, dest: str, *, user: int | None = 10, tenant: int = 1, minutes: float = 2.0,
-         start: datetime = T0, step: timedelta = timedelta(minutes=1),
-         refused: bool = False) -> list[Leg]:  # fmt: skip
+def legs(
+    n: int,
+    dest: str,
+    *,
+    user: int | None = 10,
+    tenant: int = 1,
+    minutes: float = 2.0,
+    start: datetime = T0,
+    step: timedelta = timedelta(minutes=1),
+    refused: bool = False,
+) -> list[Leg]:
     return [
         Leg(tenant, user, dest, start + i * step, 0.0 if refused else minutes * 60, refused)
         for i in range(n)
@@ -82,8 +90,9 @@ def test_cost_per_destination_class() -> None:
     assert priced[0].category == "international_network" and priced[0].cost == 50.0
 
 
-def change(at: datetime, ip: str | None, *, actor: int | None = 10, dest: str = FINNISH,
-           event_id: int = 1) -> Change:  # fmt: skip
+def change(
+    at: datetime, ip: str | None, *, actor: int | None = 10, dest: str = FINNISH, event_id: int = 1
+) -> Change:
     return Change(event_id, 1, 10, actor, at, ip, "unconditional", dest)
 
 
