@@ -261,6 +261,7 @@
   });
 
   setState("idle", text("idle"));
+  panel.setAttribute("data-ready", "1");  // listeners attached: the buttons work now
   var watch = panel.getAttribute("data-watch");
   if (watch) {
     var url = panel.getAttribute("data-call-url").replace("TOKEN", watch);

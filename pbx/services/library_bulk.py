@@ -7,18 +7,24 @@ recording. Missing means what the media scan says (`media_scan.slot_statuses`), 
 library's red crosses and this list always agree.
 
 `limit` lets the web page work in short batches (each its own transaction) and show
-progress; the command line does everything in one go with a progress bar.
+progress; the command line does everything in one go with a progress bar. Synthesis runs a
+few messages ahead in threads; storing stays in the caller's session and thread.
 """
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.errors import PbxError, PermissionDenied
-from pbx.media.tts import TextToSpeech
+from pbx.media.tts import Synthesis, TextToSpeech
 from pbx.services import library
 from pbx.services import slots as slot_service
 from pbx.services.actor import Actor
@@ -26,6 +32,10 @@ from pbx.services.media_scan import slot_statuses
 from pbx.services.progress import Progress, no_progress
 from storage.blobs import BlobStore
 from storage.models import MessageSlot, Tenant
+
+# Synthesis threads: espeak-ng itself is serialised by its lock; the ffmpeg half runs beside.
+WORKERS = max(2, min(4, os.cpu_count() or 1))
+AHEAD = 2  # jobs queued per worker (bounds the audio held in memory)
 
 
 @dataclass(frozen=True)
@@ -93,30 +103,56 @@ def regenerate_missing(
     result.needs_recording = [_ref(t, s) for t, found in work for s in found.without_script]
     batch = todo if limit is None else todo[:limit]
     result.remaining = len(todo) - len(batch)
+    jobs = [(slot.script_text, slot.language) for _, slot in batch]
     with progress("regenerating missing messages", len(batch)) as advance:
-        for tenant, slot in batch:
-            _regenerate_one(session, blobs, tts, actor, tenant, slot, result)
+        for (tenant, slot), spoken in zip(batch, synthesised(tts, jobs), strict=True):
+            _store(session, blobs, actor, tenant, slot, spoken, result)
             advance(1)
     return result
 
 
-def _regenerate_one(
+def synthesised(
+    tts: TextToSpeech, jobs: list[tuple[str, str]], workers: int = WORKERS
+) -> Iterator[Synthesis | PbxError]:
+    """Each (text, language) spoken, in order; a failure is yielded in its place.
+
+    Synthesis and normalisation (an ffmpeg process per message) run in a few threads, a
+    bounded number ahead of the caller, who stores them one by one in its own session.
+    """
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
+        pending: deque[Future[Synthesis]] = deque()
+        queued = iter(jobs)
+        for text, language in islice(queued, AHEAD * workers):
+            pending.append(pool.submit(tts.synthesise, text, language))
+        while pending:
+            future = pending.popleft()
+            following = next(queued, None)
+            if following is not None:
+                pending.append(pool.submit(tts.synthesise, *following))
+            try:
+                yield future.result()
+            except PbxError as exc:
+                yield exc
+
+
+def _store(
     session: Session,
     blobs: BlobStore,
-    tts: TextToSpeech,
     actor: Actor,
     tenant: Tenant,
     slot: MessageSlot,
+    spoken: Synthesis | PbxError,
     result: Regeneration,
 ) -> None:
     try:
+        if isinstance(spoken, PbxError):
+            raise spoken
         with session.begin_nested():  # one failure never undoes the others
-            synthesis = tts.synthesise(slot.script_text, slot.language)
-            library.save_synthesis(session, blobs, actor, slot, synthesis, slot.script_text)
+            library.save_synthesis(session, blobs, actor, slot, spoken, slot.script_text)
     except PbxError as exc:
         result.failed.append(_ref(tenant, slot, error=exc.message))
         return
-    result.regenerated.append(_ref(tenant, slot, engine=synthesis.engine))
+    result.regenerated.append(_ref(tenant, slot, engine=spoken.engine))
 
 
 def _ref(
