@@ -16,6 +16,9 @@ from admin_web.cli.calls import call
 from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
 from admin_web.cli.fixtures import fixtures
+from admin_web.cli.fraud import fraud
+from admin_web.cli.incident_demo import register_demo_commands
+from admin_web.cli.incident_register import incident  # with its `register` group
 from admin_web.cli.listing import numbers, tenants, users
 from admin_web.cli.messages import messages
 from admin_web.cli.serve import serve
@@ -40,6 +43,9 @@ cli.add_command(calllog)
 cli.add_command(call)
 cli.add_command(callback)
 cli.add_command(traffic_group)
+cli.add_command(fraud)
+cli.add_command(incident)
+register_demo_commands(demo, incident)
 cli.add_command(messages)
 
 
