@@ -42,6 +42,7 @@ NAV: tuple[Section, ...] = (
             Entry("site_numbers.index", "Numbers", ADMINS),
             Entry("site_users.index", "Users", ADMINS),
             Entry("library.index", "Message library", ADMINS),  # hook: message library
+            Entry("pictures.company", "Profile pictures", ADMINS),  # message library (issue 6)
             Entry("site_ivr.index", "IVR menus", ADMINS),
             Entry("site_queues.index", "Queues", ADMINS),
             Entry("site_testcall.index", "Test call", ADMINS),
@@ -62,6 +63,7 @@ NAV: tuple[Section, ...] = (
             Entry("site_forwarding.mine", "Forwarding", TENANT_PEOPLE),
             Entry("greeting.mine", "Voicemail greeting", TENANT_PEOPLE),  # hook: library
             Entry("pictures.mine", "Profile picture", TENANT_PEOPLE),  # hook: library
+            Entry("softphone.index", "Softphone", TENANT_PEOPLE),  # message library (issue 6)
             Entry("account.change_password", "Password", EVERYONE),
             Entry("account.two_factor", "Two-factor authentication", EVERYONE),
         ),
