@@ -52,6 +52,7 @@ from storage.models import LiveCall, LiveCallTake, MessageSlot, Tenant, User, ut
 SERVICE_NUMBER = "333"
 MAX_TAKE_BYTES = 15_000_000
 RINGING_FOR = timedelta(minutes=5)
+STALE_AFTER = timedelta(hours=1)
 EVENTS = ("answer", "decline", "busy", "no_answer", "dtmf", "hangup", "timer")
 
 
@@ -202,6 +203,7 @@ def _new_call(
     if user.tenant_id is None:
         raise ValidationError("user", "operators have no phone in a company")
     now = utcnow()
+    expire_stale(session, now)  # recordings of abandoned calls are not kept
     call = LiveCall(
         id=secrets.token_hex(16), tenant_id=user.tenant_id, user_id=user.id, kind=kind,
         slot_id=slot.id if slot else None, number=number, state={}, steps=[],
@@ -252,14 +254,14 @@ def _tenant(session: Session, call: LiveCall) -> Tenant:
 
 
 def expire_stale(session: Session, now: datetime | None = None) -> int:
-    """Hang up calls nobody has touched for an hour (a closed browser tab)."""
-    cutoff = (now or utcnow()) - timedelta(hours=1)
-    stale = session.scalars(
-        select(LiveCall).where(LiveCall.status != "ended", LiveCall.updated_at < cutoff)
+    """End calls nobody has touched for an hour (a closed browser tab) and drop their
+    recordings; run whenever a new call starts."""
+    now = now or utcnow()
+    stale = select(LiveCall).where(
+        LiveCall.status != "ended", LiveCall.updated_at < now - STALE_AFTER
     )
-    count = 0
-    for call in stale:
-        call.status, call.ended_at, call.outcome = "ended", now or utcnow(), "expired"
+    calls = list(session.scalars(stale))
+    for call in calls:
+        call.status, call.ended_at, call.outcome = "ended", now, "expired"
         effects.drop_takes(session, call)
-        count += 1
-    return count
+    return len(calls)

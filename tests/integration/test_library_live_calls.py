@@ -4,6 +4,8 @@ calls the user's own number and records a message) and 333 (5 record, 0 end, 4 l
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -183,3 +185,19 @@ def test_a_stored_greeting_plays_from_the_store_in_333(
     call = live_calls.feed(session, file_blobs, me, call, PhoneEvent("dtmf", "4"))
 
     assert call.steps[0] == {"do": "play", "prompt": str(version.slot_id)}
+
+
+def test_an_abandoned_call_ends_and_its_recording_is_dropped(
+    session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
+) -> None:
+    me = actor_of(admin)
+    call = live_calls.start_callback(session, file_blobs, me, admin, slot, "+46735550101")
+    call = live_calls.feed(session, file_blobs, me, call, PhoneEvent("answer"))
+    call = live_calls.feed(session, file_blobs, me, call, PhoneEvent("dtmf", "#"), speech_wav())
+    assert session.scalars(select(LiveCallTake)).all() != []
+
+    ended = live_calls.expire_stale(session, now=call.updated_at + timedelta(hours=2))
+
+    assert (ended, call.status, call.outcome) == (1, "ended", "expired")
+    assert session.scalars(select(LiveCallTake)).all() == []
+    assert slot.current_version_id is None
