@@ -10,6 +10,7 @@ from admin_web.views import (
     site_nav,
     site_numbers,
     site_queues,
+    site_testcall,
     site_user_actions,
     site_users,
 )
@@ -24,4 +25,5 @@ ALL = (
     site_ivr.bp,
     site_queues.bp,
     site_calls.bp,
+    site_testcall.bp,
 )

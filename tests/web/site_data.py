@@ -62,7 +62,7 @@ def build_company(session: Session, blobs: BlobStore, n: int = 1) -> Company:
     user = person(make_account(session, tenant, "user", extension=f"{n}01", totp=True))
     other = person(make_account(session, tenant, "company_admin", extension=f"{n}02"))
     ok = slots.create_slot(session, SYSTEM, tenant, kind="ivr", name="Huvudmeny")
-    slots.add_version(session, blobs, SYSTEM, ok, _wav(), source="demo", duration_ms=100)
+    slots.add_version(session, blobs, SYSTEM, ok, wav(), source="demo", duration_ms=100)
     missing = slots.create_slot(session, SYSTEM, tenant, kind="welcome", name="Välkommen")
     queue = queues.create_queue(
         session, SYSTEM, tenant, name="Kön", message_slot_id=None, members=[user.id]
@@ -114,7 +114,7 @@ def _calls(session: Session, tenant: Tenant, user_id: int, number: str) -> list[
     return list(session.scalars(stmt.order_by(CallLogEntry.id)))
 
 
-def _wav() -> bytes:
+def wav() -> bytes:
     """100 ms of 8 kHz mono 16-bit silence with a proper header."""
     out = io.BytesIO()
     with wave.open(out, "wb") as w:

@@ -16,6 +16,7 @@ ADMIN_PAGES = [
     "/numbers/",
     "/ivr/",
     "/queues/",
+    "/testcall/",
 ]
 
 

@@ -1,0 +1,117 @@
+"""Organisation / Provringa: call one of the company's numbers, press keys on the on-screen
+keypad, and read the engine's trace step by step while hearing each message (HTML audio
+from the message library's media URLs); a missing message is shown in red.
+
+A test call changes nothing, so it is a GET: the page can be bookmarked and repeated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request, url_for
+
+from admin_web.app import db, runtime
+from admin_web.auth import roles_required
+from admin_web.i18n import gettext
+from admin_web.views.site_common import Form, actor, render_form, site_tenant
+from pbx.engine import EngineError, TraceStep
+from pbx.errors import ValidationError
+from pbx.services import numbers, system_prompts, testcall
+from pbx.services.live_snapshot import VOICEMAIL_PREFIX
+
+bp = Blueprint("site_testcall", __name__, url_prefix="/testcall")
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
+PHONE_CHOICES = {
+    "answer": "Phones answer",
+    "busy": "Phones are busy",
+    "no_answer": "Nobody answers",
+}
+
+
+@bp.get("/")
+@roles_required("company_admin", "operator")
+def index() -> Any:
+    """The test call: choose a number and keys; with `number` given, the call's trace."""
+    tenant = site_tenant()
+    form = Form(request.args)
+    result = None
+    if form.text("number"):
+        try:
+            result = testcall.run_test_call(
+                db(), runtime().blobs(db()), actor(), tenant, form.text("number"),
+                form.text("keys"), form.text("phones", "answer"),
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.fail(exc)
+        except EngineError as exc:
+            form.errors["number"] = gettext(exc.message)
+    return render_form(
+        "site/testcall.html",
+        form,
+        numbers=numbers.list_numbers(db(), tenant.id),
+        keypad=KEYPAD,
+        phones=PHONE_CHOICES,
+        result=result,
+        steps=[_step(s, result.names) for s in result.trace.steps] if result else [],
+    )
+
+
+def _step(step: TraceStep, names: dict[str, str]) -> dict[str, Any]:
+    """A trace line as the page shows it: what happened, and the audio to hear."""
+    who = names.get(step.to or "", "")
+    return {
+        "kind": step.kind,
+        "at": f"{step.at:.0f} s",
+        "text": _describe(step, f"{step.to} {who}".strip() if step.to else ""),
+        "missing": step.audio == "missing",
+        "audio_url": _audio_url(step.slot_id) if step.audio == "ok" else None,
+    }
+
+
+def _describe(step: TraceStep, to: str) -> str:
+    name = step.slot_name or step.slot_id or ""
+    texts = {
+        "prompt": ("Plays “%(x)s”", name)
+        if step.audio == "ok"
+        else ("Missing message “%(x)s”: the caller hears a tone instead", name),
+        "tone": ("A tone (%(x)s)", step.reason or ""),
+        "dtmf": ("The caller presses %(x)s", step.digit or ""),
+        "ring": ("Rings %(x)s", to),
+        "forward": ("Forwarded to %(x)s", to),
+        "refused": ("Refused leg to %(x)s", f"{to} ({step.reason})"),
+        "voicemail": ("Voicemail of %(x)s", to),
+        "timeout": ("The caller presses nothing (timeout)%(x)s", ""),
+        "hangup": ("Hang-up (%(x)s)", step.reason or ""),
+    }
+    if step.kind in texts:
+        msgid, value = texts[step.kind]
+        return gettext(msgid, x=value)
+    return gettext(EVENT_TEXTS.get(step.kind, step.kind))
+
+
+EVENT_TEXTS = {
+    "answer": "Answered",
+    "busy": "Busy",
+    "no_answer": "No answer",
+    "unavailable": "Not reachable",
+    "record": "Recording starts",
+    "deposit": "A voicemail message is left",
+    "audio": "The caller speaks",
+}
+
+
+def _audio_url(slot_id: str | None) -> str | None:
+    """Where the browser fetches a slot's audio (the message library's scoped media
+    routes; system prompts through the softphone's synthesiser)."""
+    if not slot_id:
+        return None
+    views = current_app.view_functions
+    if slot_id.startswith(system_prompts.PREFIX):
+        return url_for("softphone.prompt", id=slot_id) if "softphone.prompt" in views else None
+    if slot_id.startswith(VOICEMAIL_PREFIX):
+        message = slot_id[len(VOICEMAIL_PREFIX) :]
+        return (
+            url_for("media.voicemail", message_id=message) if "media.voicemail" in views else None
+        )
+    return url_for("media.slot", slot_id=slot_id) if "media.slot" in views else None
