@@ -44,7 +44,8 @@ def init_app(app: Flask) -> Limiter:
         in_memory_fallback_enabled=bool(settings.redis_url),
     )
     for endpoint, view in list(app.view_functions.items()):
+        limited: Any = view
         for limit, methods in getattr(view, ATTRIBUTE, ()):
-            view = limiter.limit(limit, methods=list(methods))(view)
-        app.view_functions[endpoint] = view
+            limited = limiter.limit(limit, methods=list(methods))(limited)
+        app.view_functions[endpoint] = limited
     return limiter

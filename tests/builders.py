@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pbx.identifiers import RESERVED_EXTENSIONS
 from pbx.services import tenants, users
 from pbx.services.actor import SYSTEM
 from storage.models import Tenant, User
@@ -34,13 +35,19 @@ def make_tenant(session: Session, **overrides: Any) -> Tenant:
     return tenants.create_tenant(session, SYSTEM, **values)
 
 
+def _extension(n: int) -> str:
+    # The counter is shared by the whole test run: skip numbers the switchboard reserves (333).
+    extension = f"{100 + n}"
+    return extension if extension not in RESERVED_EXTENSIONS else f"{100 + n}0"
+
+
 def make_user(session: Session, tenant: Tenant | None, **overrides: Any) -> User:
     n = next(_counter)
     values: dict[str, Any] = {
         "name": f"Användare {n}",
         "email": f"user{n}@example.se",
         "role": "user" if tenant else "operator",
-        "extension": f"{100 + n}" if tenant else None,
+        "extension": _extension(n) if tenant else None,
         "mobile": f"+4670{n:07d}" if tenant else None,
     }
     values.update(overrides)
