@@ -84,9 +84,7 @@ def regenerate() -> Response:
 def _report(result: library_bulk.Regeneration) -> None:
     flash(_("%(n)s messages were made with text-to-speech.", n=len(result.regenerated)), "success")
     for failed in result.failed:
-        flash(
-            _("%(name)s could not be made: %(error)s", name=failed.name, error=failed.error),
-            "error",
-        )
+        reason = _(failed.error or "")
+        flash(_("%(name)s could not be made: %(error)s", name=failed.name, error=reason), "error")
     if result.remaining:
         flash(_("%(n)s more messages are waiting: press the button again.", n=result.remaining))
