@@ -34,7 +34,7 @@ function setUpTargetPickers() {
 
 // Test call keypad: the keys type into the DTMF field.
 function setUpKeypad() {
-  const field = document.getElementById("f-dtmf");
+  const field = document.getElementById("f-keys");
   if (!field) return;
   document.querySelectorAll("[data-key]").forEach((button) => {
     button.addEventListener("click", () => {

@@ -92,11 +92,12 @@ def _save(
         active = form.text("active") == "on"
         if ring is None or not form.ok:
             return None
-        if forwarding_review.needs_reauth(tenant, destination) and not recently_reauthenticated():
+        e164 = forwarding_review.external_destination(tenant, destination)
+        if e164 and not recently_reauthenticated():
             flash(
                 _("Confirm it is you to forward to an external number; then save again."), "warning"
             )
-            state = {"kind": kind, "destination": destination, "ring_seconds": ring}
+            state = {"kind": kind, "destination": e164, "ring_seconds": ring}
             back = url_for(endpoint, **where, **state, active="on" if active else "off")
             return redirect(url_for("auth.reauth", next=back))
         forwarding_review.change_forwarding(

@@ -13,7 +13,8 @@ from flask import Blueprint, current_app, request, url_for
 
 from admin_web.app import db, runtime
 from admin_web.auth import roles_required
-from admin_web.i18n import gettext
+from admin_web.i18n import current_language, gettext
+from admin_web.views.site_calls import DISPOSITION_LABELS
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.engine import EngineError, TraceStep
 from pbx.errors import ValidationError
@@ -70,19 +71,19 @@ def _step(step: TraceStep, names: dict[str, str]) -> dict[str, Any]:
 
 
 def _describe(step: TraceStep, to: str) -> str:
-    name = step.slot_name or step.slot_id or ""
+    name = _slot_name(step)
     texts = {
         "prompt": ("Plays “%(x)s”", name)
         if step.audio == "ok"
         else ("Missing message “%(x)s”: the caller hears a tone instead", name),
-        "tone": ("A tone (%(x)s)", step.reason or ""),
+        "tone": ("A tone (%(x)s)", _reason(step.reason or "")),
         "dtmf": ("The caller presses %(x)s", step.digit or ""),
         "ring": ("Rings %(x)s", to),
         "forward": ("Forwarded to %(x)s", to),
         "refused": ("Refused leg to %(x)s", f"{to} ({step.reason})"),
         "voicemail": ("Voicemail of %(x)s", to),
         "timeout": ("The caller presses nothing (timeout)%(x)s", ""),
-        "hangup": ("Hang-up (%(x)s)", step.reason or ""),
+        "hangup": ("Hang-up (%(x)s)", _reason(step.reason or "")),
     }
     if step.kind in texts:
         msgid, value = texts[step.kind]
@@ -90,6 +91,23 @@ def _describe(step: TraceStep, to: str) -> str:
     return gettext(EVENT_TEXTS.get(step.kind, step.kind))
 
 
+def _reason(code: str) -> str:
+    return gettext(REASONS.get(code) or DISPOSITION_LABELS.get(code) or code)
+
+
+def _slot_name(step: TraceStep) -> str:
+    """A message's name; for the switchboard's own prompts, the words they say."""
+    slot_id = step.slot_id or ""
+    spoken = system_prompts.text_of(slot_id, current_language())
+    return spoken or step.slot_name or slot_id
+
+
+REASONS = {
+    "fallback": "fallback: the message is missing",
+    "beep": "beep",
+    "caller": "the caller hung up",
+    "switchboard": "the switchboard hung up",
+}
 EVENT_TEXTS = {
     "answer": "Answered",
     "busy": "Busy",
@@ -98,6 +116,14 @@ EVENT_TEXTS = {
     "record": "Recording starts",
     "deposit": "A voicemail message is left",
     "audio": "The caller speaks",
+    "discarded": "The recording is thrown away",
+    "stored": "The recording is stored",
+    "greeting_saved": "The greeting is saved",
+    "greeting_deleted": "The greeting is deleted",
+    "playback": "The recording is played back",
+    "messages_heard": "New messages are marked as heard",
+    "pin": "The PIN is checked",
+    "callback": "The callback ends",
 }
 
 

@@ -6,7 +6,7 @@ an admin) leaves a notice in the owner's outbox with a single-use "this wasn't m
 it puts the forwarding back as it was and suspends the account that made the change, pending
 an administrator's review (the company's admins are told).
 
-The fraud guard runs in `pbx.services.forwarding`; `needs_reauth` runs it early so a refused
+The fraud guard runs in `pbx.services.forwarding`; `external_destination` runs it early so a refused
 number is refused with its reason before the user is asked to re-authenticate.
 """
 
@@ -34,14 +34,14 @@ ReviewLink = Callable[[str], str]  # token → absolute URL of the review page
 Suspend = Callable[[Session, Actor, User], object]
 
 
-def needs_reauth(tenant: Tenant, destination: str) -> bool:
-    """True for an external destination (after the fraud guard accepted it); an extension
-    needs no re-authentication. A refused number raises ValidationError with its reason."""
+def external_destination(tenant: Tenant, destination: str) -> str | None:
+    """The E.164 form of an external destination the fraud guard accepts (it needs
+    re-authentication), None for an extension. A refused number raises ValidationError
+    with its reason."""
     text = destination.strip()
     if _EXTENSION_RE.match(text):
-        return False
-    external_number(tenant, text, "destination")
-    return True
+        return None
+    return external_number(tenant, text, "destination")
 
 
 @dataclass(frozen=True)
