@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     _register_accounts(app)
     _register_site(app)
     _register_library(app)
+    _register_incidents(app)
 
 
 def _register_accounts(app: Flask) -> None:
@@ -47,4 +48,25 @@ def _register_library(app: Flask) -> None:
 
     assert library_audio and library_record  # imported for the routes they add
     for blueprint in (library.bp, media.bp, greeting.bp, pictures.bp, softphone.bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_incidents(app: Flask) -> None:
+    """Incident response (issue 8): operator console, containment, affected callers and
+    recovery, the incident register, call-back lists."""
+    from admin_web.views import (
+        callbacks_page,
+        incidents,
+        operator,
+        operator_contain,
+        operator_notify,
+    )
+
+    for blueprint in (
+        operator.bp,
+        operator_contain.bp,
+        operator_notify.bp,
+        incidents.bp,
+        callbacks_page.bp,
+    ):
         app.register_blueprint(blueprint)

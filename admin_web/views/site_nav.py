@@ -48,13 +48,29 @@ NAV: tuple[Section, ...] = (
             Entry("site_testcall.index", "Test call", ADMINS),
         ),
     ),
-    Section("Call logs", (Entry("site_calls.index", "Call logs", EVERYONE),)),
+    Section(
+        "Call logs",
+        (
+            Entry("site_calls.index", "Call logs", EVERYONE),
+            Entry("callbacks.index", "Call back", EVERYONE),  # incident response
+        ),
+    ),
     Section(
         "Security",
         (
             Entry("audit_log.index", "Audit log", ADMINS),  # the accounts feature's page
             Entry("account.sessions", "Sessions", EVERYONE),
             Entry("site_company.countries", "Allowed countries", ADMINS),
+            Entry("incidents.index", "Incidents", ADMINS),  # incident response
+        ),
+    ),
+    Section(
+        "Incident response",
+        (
+            Entry("operator.index", "Operator console", ("operator",)),
+            Entry("operator_contain.forwarding", "Forwarding changes", ("operator",)),
+            Entry("operator_notify.affected", "Affected callers", ("operator",)),
+            Entry("operator_notify.recovery_page", "Media recovery", ("operator",)),
         ),
     ),
     Section(

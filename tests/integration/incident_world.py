@@ -98,11 +98,12 @@ def forwarded_legs(
     destination: str = FRAUD_NUMBER,
     user: User | None = None,
     minutes: int = 3,
+    step: timedelta = timedelta(minutes=2),
 ) -> list[dict[str, Any]]:
     user = user or world.victim
     rows = []
     for i in range(count):
-        began = start + timedelta(minutes=2 * i)
+        began = start + step * i
         call_id = str(uuid.uuid4())
         caller = f"+4670555{i:04d}"
         base = {

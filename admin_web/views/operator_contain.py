@@ -1,0 +1,114 @@
+"""Containment from the operator console: suspend accounts (a list, or a whole company),
+reset the passwords of one company or of every customer, and every forwarding change in a
+window — who, from which IP, old → new — reverted in one action. Each action asks for
+re-authentication and is audited by the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from admin_web.app import db
+from admin_web.auth import accounts_config, reauth_required, roles_required
+from admin_web.i18n import gettext as _
+from admin_web.views.operator_forms import parse_window, tenant_choices, tenant_of_form
+from admin_web.views.site_common import Form, actor, render_form
+from pbx.incident import forwarding_changes, response
+
+bp = Blueprint("operator_contain", __name__, url_prefix="/operator")
+
+
+@bp.get("/contain")
+@roles_required("operator")
+def index() -> Any:
+    """The suspend and reset forms."""
+    return render_form("incident/contain.html", None, tenants=tenant_choices())
+
+
+@bp.post("/suspend")
+@roles_required("operator")
+@reauth_required
+def suspend() -> Any:
+    form = Form(request.form)
+    tenant = tenant_of_form(form, required=False)
+    emails = form.text("emails").replace(",", "\n").split()
+    if tenant is None and not emails:
+        form.errors["emails"] = _("Give e-mail addresses or choose a company.")
+        return render_form("incident/contain.html", form, tenants=tenant_choices())
+    if tenant is not None:
+        report = response.suspend_tenant(db(), actor(), tenant)
+    else:
+        report = response.suspend_accounts(db(), actor(), emails)
+    flash(
+        _(
+            "%(n)s account(s) suspended, %(already)s already suspended, %(unknown)s unknown.",
+            n=len(report.suspended),
+            already=len(report.already),
+            unknown=len(report.unknown),
+        ),
+        "success",
+    )
+    return redirect(url_for("operator_contain.index"))
+
+
+@bp.post("/reset-passwords")
+@roles_required("operator")
+@reauth_required
+def reset_passwords() -> Any:
+    """One company, or (with the confirmation typed) every customer."""
+    form = Form(request.form)
+    tenant = tenant_of_form(form, required=False)
+    if tenant is None and form.text("confirm") != "ALLA":
+        form.errors["confirm"] = _("Type ALLA to reset every customer's passwords.")
+        return render_form("incident/contain.html", form, tenants=tenant_choices())
+    links = response.reset_passwords(db(), accounts_config(), actor(), tenant)
+    flash(_("%(n)s account(s) must choose a new password; links sent.", n=len(links)), "success")
+    return redirect(url_for("operator_contain.index"))
+
+
+@bp.get("/forwarding")
+@roles_required("operator")
+def forwarding() -> Any:
+    """Forwarding changes in a window (default: the last day), filtered by company and IP."""
+    form = Form(request.args)
+    since, until = parse_window(form, default_days=1)
+    tenant = tenant_of_form(form, required=False)
+    rows: list[forwarding_changes.ChangeRow] = []
+    if form.ok:
+        rows = forwarding_changes.list_changes(
+            db(),
+            since,
+            until,
+            tenant_ids=[tenant.id] if tenant else None,
+            ip=form.text("ip").strip() or None,
+        )
+    return render_form(
+        "incident/forwarding.html",
+        form,
+        rows=rows,
+        tenants=tenant_choices(),
+        describe=forwarding_changes.describe,
+    )
+
+
+@bp.post("/forwarding/revert")
+@roles_required("operator")
+@reauth_required
+def revert() -> Response:
+    """Undo the ticked changes in one action."""
+    ids = [int(v) for v in request.form.getlist("event_id") if v.isdigit()]
+    if not ids:
+        flash(_("Tick at least one change."), "error")
+        return redirect(url_for("operator_contain.forwarding"))
+    report = response.revert_forwarding(db(), actor(), ids)
+    flash(
+        _(
+            "%(n)s rule(s) put back; %(skipped)s left alone (changed again since).",
+            n=len(report.reverted),
+            skipped=len(report.skipped),
+        ),
+        "success",
+    )
+    return redirect(url_for("operator_contain.forwarding"))
