@@ -9,7 +9,8 @@ Nothing here ever names a company: the CSV has the caller's number, how many cal
 first and the last; the operator knows which companies were searched, the list does not.
 
 One grouped query over `ix_call_log_tenant_started_caller` (tenant_id, started_at, caller):
-each company's window is a range of that index, read without touching the table.
+each company's window is a range of that index, read without touching the table (see
+benchmarks/README.md for the plans and times at 10 million rows).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from pbx.errors import ValidationError
 from pbx.incident.rules import ZONE
@@ -32,8 +34,9 @@ from storage.models import CallLogEntry, PhoneNumber, User
 CSV_HEADER = ("number", "calls", "first_call", "last_call")
 
 
-@dataclass(frozen=True)
-class AffectedCaller:
+class AffectedCaller(NamedTuple):
+    """A tuple, not a dataclass: the list can hold hundreds of thousands of numbers."""
+
     number: str
     calls: int
     first: datetime
@@ -61,18 +64,30 @@ def affected_callers(
     if until <= since:
         raise ValidationError("until", "the end of the window is not after its start")
     c = CallLogEntry
+    # The times come back raw (text on SQLite) and are parsed once below: the column type's
+    # per-value processing would cost more than the query itself at this size.
+    first, last = (type_coerce(f(c.started_at), NullType()) for f in (func.min, func.max))
     stmt = (
-        select(c.caller, func.count(), func.min(c.started_at), func.max(c.started_at))
+        select(c.caller, func.count(), first, last)
         .where(c.tenant_id.in_(tenant_ids), c.started_at >= since, c.started_at < until)
         .group_by(c.caller)
+        .order_by(c.caller)
     )
     own = own_numbers(session, tenant_ids)
-    found = [
-        AffectedCaller(number, calls, first, last)
+    return [
+        AffectedCaller(number, calls, utc(first), utc(last))
         for number, calls, first, last in session.execute(stmt)
         if number.startswith("+") and number not in own
     ]
-    return sorted(found, key=lambda a: a.number)
+
+
+def utc(value: object) -> datetime:
+    """A raw stored time as an aware UTC datetime (SQLite keeps naive UTC text)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a stored time: {value!r}")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def local(moment: datetime) -> str:
