@@ -225,3 +225,54 @@ def test_call_back_list_for_admins_and_users(app: Flask, site: Site) -> None:
     assert user.get("/callbacks/").status_code == 200
     assert post(user, "/callbacks/export", {}).status_code == 403
     assert admin.post("/callbacks/export", data={}).status_code == 400  # CSRF
+
+
+def test_operator_register_pages_render_and_record(
+    app: Flask, auth: AuthActions, site: Site
+) -> None:
+    client = sign_in(auth, site.operator)
+    assert client.get("/incidents/new").status_code == 200
+    made = post(
+        client,
+        "/incidents/new",
+        {
+            "title": "Raderade meddelanden",
+            "discovered_at": "2026-04-26T16:00",
+            "nature": "availability",
+            "tenants": [site.world.tenant.slug],
+        },
+        "/incidents/new",
+    )
+    incident_id = int(made.headers["Location"].rsplit("=", 1)[1])
+    show = f"/incidents/show?id={incident_id}"
+    assert "Rapport till PTS" in client.get(show).get_data(as_text=True)
+    assert client.get(f"/incidents/edit?id={incident_id}").status_code == 200
+    bad = post(client, "/incidents/pts", {"id": incident_id, "pts_reported_at": "igår"}, show)
+    assert bad.status_code == 422
+    assert (
+        post(
+            client,
+            "/incidents/pts",
+            {"id": incident_id, "pts_reported_at": "2026-04-27T10:00", "pts_reference": "P-7"},
+            show,
+        ).status_code
+        == 302
+    )
+    assert post(client, "/incidents/baseline", {"id": incident_id}, show).status_code == 302
+    edited = post(
+        client,
+        "/incidents/edit",
+        {
+            "id": incident_id,
+            "title": "Raderade inspelningar",
+            "discovered_at": "2026-04-26T16:00",
+            "severity": "low",
+        },
+        f"/incidents/edit?id={incident_id}",
+    )
+    assert edited.status_code == 302
+    page = client.get(show).get_data(as_text=True)
+    assert "Raderade inspelningar" in page and "P-7" in page
+    recovery = client.get(f"/operator/recovery?tenant={site.world.tenant.slug}")
+    assert recovery.status_code == 200 and "Saknas fortfarande" in recovery.get_data(as_text=True)
+    assert client.get("/incidents/show?id=999").status_code == 404
