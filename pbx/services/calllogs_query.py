@@ -17,8 +17,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, or_, select, text, tuple_
+from sqlalchemy import Integer, Select, delete, func, or_, select, text, tuple_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from pbx.errors import PermissionDenied, ValidationError
 from pbx.policies.destinations import InvalidNumber, parse_e164
@@ -114,9 +116,12 @@ class CallRow:
 
     @classmethod
     def of(cls, entry: Any, masked: bool = True) -> CallRow:
-        """From a CallLogEntry or a row of LIST_COLUMNS."""
+        """From a CallLogEntry, or (with `duration_s` already worked out by the database) a
+        row of LIST_COLUMNS."""
+        duration = getattr(entry, "duration_s", None)
+        if not hasattr(entry, "duration_s") and entry.answered_at is not None:
+            duration = int((entry.ended_at - entry.answered_at).total_seconds())
         show = mask if masked else (lambda n: n or "")
-        answered = entry.answered_at
         return cls(
             id=entry.id,
             started_at=entry.started_at,
@@ -124,11 +129,32 @@ class CallRow:
             callee=show(entry.callee),
             direction=entry.direction,
             disposition=entry.disposition,
-            duration_s=int((entry.ended_at - answered).total_seconds()) if answered else None,
+            duration_s=duration,
             forwarded_to=show(entry.forwarded_to),
             refused_reason=entry.refused_reason or "",
             masked=masked,
         )
+
+
+class _Seconds(FunctionElement[int]):
+    """Whole seconds between two timestamps, worked out in SQL (NULL if either is NULL):
+    the list then parses one timestamp a row instead of three."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(_Seconds, "sqlite")
+def _seconds_sqlite(element: _Seconds, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER)"
+
+
+@compiles(_Seconds, "postgresql")
+def _seconds_postgresql(element: _Seconds, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(ROUND(EXTRACT(EPOCH FROM {end} - {start})) AS INTEGER)"
 
 
 @dataclass(frozen=True)
@@ -141,8 +167,7 @@ class CallPage:
 LIST_COLUMNS = (
     CallLogEntry.id,
     CallLogEntry.started_at,
-    CallLogEntry.answered_at,
-    CallLogEntry.ended_at,
+    _Seconds(CallLogEntry.answered_at, CallLogEntry.ended_at).label("duration_s"),
     CallLogEntry.caller,
     CallLogEntry.callee,
     CallLogEntry.direction,

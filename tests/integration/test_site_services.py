@@ -265,6 +265,7 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     calls.record_view(session, actor_of(admin), tenant, calls.CallFilter(), len(page.rows), "")
     assert len(page.rows) == 50 and page.next_cursor
     assert all("•" in row.caller for row in page.rows)
+    assert {row.duration_s for row in page.rows} == {60} and page.rows[0].duration_text == "1:00"
     rest = calls.list_calls(session, actor_of(admin), tenant, calls.CallFilter(), page.next_cursor)
     assert len(rest.rows) == 13 and not rest.next_cursor
     assert not {r.id for r in page.rows} & {r.id for r in rest.rows}

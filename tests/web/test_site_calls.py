@@ -40,6 +40,19 @@ def test_admin_sees_masked_calls_and_the_read_is_audited(app, as_admin, company)
     assert audited(app, "calllog.view") == 1
 
 
+def test_reloading_one_view_is_audited_once_a_minute(app, as_admin, company) -> None:
+    as_admin.get("/calls/")
+    as_admin.get("/calls/")
+    assert audited(app, "calllog.view") == 1
+    as_admin.get("/calls/?disposition=answered")
+    as_admin.get("/calls/")
+    assert audited(app, "calllog.view") == 3
+    with as_admin.session_transaction() as state:
+        state["calls_seen"][1] -= 1  # as if the last read was a minute ago
+    as_admin.get("/calls/")
+    assert audited(app, "calllog.view") == 4
+
+
 def test_reveal_is_a_post_and_audited(app, as_admin, company: Company) -> None:
     entry = company.call_ids[0]
     assert as_admin.get(f"/calls/{entry}/reveal").status_code == 405
