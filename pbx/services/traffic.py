@@ -104,39 +104,51 @@ def busiest_tenants(session: Session, count: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Calls `first`… of company `company` (an index into the plan), `count` of them."""
+    """Part `part` of `parts` of the plan's time range: `counts[i]` calls of company i.
+    Parts follow each other in time, so rows arrive in time order (like real traffic), and
+    the call log's time-ordered indexes grow at their end."""
 
-    company: int
-    index: int
-    count: int
+    part: int
+    parts: int
+    counts: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
 
 
 def chunks_of(plan: TrafficPlan, size: int) -> list[Chunk]:
-    out = []
-    for number, company in enumerate(plan.companies):
-        for index, first in enumerate(range(0, company.calls, size)):
-            out.append(Chunk(number, index, min(size, company.calls - first)))
-    return out
+    """About `size` calls a chunk, every company in every chunk."""
+    parts = max(1, -(-plan.total // max(1, size)))
+    shares = [split(company.calls, [1] * parts) for company in plan.companies]
+    return [Chunk(part, parts, tuple(s[part] for s in shares)) for part in range(parts)]
 
 
 def chunk_rows(plan: TrafficPlan, chunk: Chunk, utc: str) -> list[Row]:
     """Run one chunk of calls through the engine; their call-log rows. Deterministic: a
     chunk's calls depend only on the plan's seed and the chunk (so workers may share them
     out). `utc` is the suffix a timestamp needs here ("" on SQLite, "+00:00" elsewhere)."""
-    company = plan.companies[chunk.company]
-    rng = random.Random(f"{plan.seed}-{chunk.company}-{chunk.index}")
-    model = _model(plan, chunk.company).use(rng)
-    snap, user_ids = company.snapshot, company.user_ids
     rows: list[Row] = []
     paused = gc.isenabled()
     gc.disable()  # millions of short-lived tuples and no cycles: the collector only costs
     try:
-        for start in plan.slots.pick(rng, chunk.count):
-            trace = simulate(snap, model.script(), _call_id(rng), checked=True)
-            rows += leg_rows(trace.call_log, start, user_ids, utc)
+        for number, count in enumerate(chunk.counts):
+            rows += _company_rows(plan, number, chunk, count, utc)
     finally:
         if paused:
             gc.enable()
+    return rows
+
+
+def _company_rows(plan: TrafficPlan, number: int, chunk: Chunk, count: int, utc: str) -> list[Row]:
+    company = plan.companies[number]
+    rng = random.Random(f"{plan.seed}-{number}-{chunk.part}")
+    model = _model(plan, number).use(rng)
+    snap, user_ids = company.snapshot, company.user_ids
+    rows: list[Row] = []
+    for start in plan.slots.pick(rng, count, chunk.part, chunk.parts):
+        trace = simulate(snap, model.script(), _call_id(rng, start), checked=True)
+        rows += leg_rows(trace.call_log, start, user_ids, utc)
     return rows
 
 
@@ -186,10 +198,11 @@ def _stamper(start: float, utc: str) -> Any:
     return stamp
 
 
-def _call_id(rng: random.Random) -> str:
-    """A random UUID (version bits aside) from the plan's generator: reproducible."""
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _call_id(rng: random.Random, start: float) -> str:
+    """A time-ordered UUID (version 7: milliseconds since 1970, then random bits) from the
+    plan's generator: reproducible, and the call-id index grows at its end."""
+    h = f"{int(start * 1000):012x}7{rng.getrandbits(76):019x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def insert_rows(session: Session, rows: list[Row]) -> int:

@@ -11,6 +11,7 @@ rules and voicemail get their share. Pure: the randomness comes in as a `random.
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -67,9 +68,15 @@ class TimeSlots:
             cumulative.append(total)
         return cls(tuple(starts), tuple(cumulative))
 
-    def pick(self, rng: random.Random, count: int) -> list[float]:
-        """`count` start times, sorted."""
-        slots = rng.choices(self.starts, cum_weights=self.cum_weights, k=count)
+    def pick(self, rng: random.Random, count: int, part: int = 0, parts: int = 1) -> list[float]:
+        """`count` start times, sorted, within part `part` of `parts` equal shares of the
+        range's traffic (so consecutive parts follow each other in time)."""
+        total = self.cum_weights[-1]
+        low, width = total * part / parts, total / parts
+        starts, cumulative, last = self.starts, self.cum_weights, len(self.starts) - 1
+        slots = [
+            starts[min(last, bisect(cumulative, low + rng.random() * width))] for _ in range(count)
+        ]
         return sorted(start + rng.random() * SLOT_MINUTES * 60 for start in slots)
 
 
