@@ -27,7 +27,7 @@ from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.scope import get_scoped
-from storage.models import CallLogEntry, Tenant
+from storage.models import CallLogEntry, PhoneNumber, Tenant
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
 PAGE_SIZE = 50
@@ -115,13 +115,16 @@ class CallRow:
         return f"{self.duration_s // 60}:{self.duration_s % 60:02d}"
 
     @classmethod
-    def of(cls, entry: Any, masked: bool = True) -> CallRow:
+    def of(cls, entry: Any, masked: bool = True, own: frozenset[str] = frozenset()) -> CallRow:
         """From a CallLogEntry, or (with `duration_s` already worked out by the database) a
-        row of LIST_COLUMNS."""
+        row of LIST_COLUMNS. `own` numbers (the company's) are never masked."""
         duration = getattr(entry, "duration_s", None)
         if not hasattr(entry, "duration_s") and entry.answered_at is not None:
             duration = int((entry.ended_at - entry.answered_at).total_seconds())
-        show = mask if masked else (lambda n: n or "")
+
+        def show(number: str | None) -> str:
+            return mask(number) if masked and number not in own else number or ""
+
         return cls(
             id=entry.id,
             started_at=entry.started_at,
@@ -224,7 +227,14 @@ def list_calls(
     entries = entries[:limit]
     last = entries[-1] if more else None
     next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
-    return CallPage([CallRow.of(e) for e in entries], next_cursor)
+    own = company_numbers(session, tenant)
+    return CallPage([CallRow.of(e, own=own) for e in entries], next_cursor)
+
+
+def company_numbers(session: Session, tenant: Tenant) -> frozenset[str]:
+    """The company's own numbers: shown in full (they are on its website, not a caller's)."""
+    stmt = select(PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant.id)
+    return frozenset(session.scalars(stmt))
 
 
 def record_view(

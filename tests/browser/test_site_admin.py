@@ -111,3 +111,33 @@ def test_language_switch(app: Flask, live_server: str, browser_page: Any) -> Non
     screenshot(page, "site-call-log-english")
     page.click(".langswitch button")
     assert page.inner_text("h1") == "Samtalslista"
+
+
+def test_admin_pages_render_without_csp_or_script_errors(
+    app: Flask, live_server: str, browser_page: Any
+) -> None:
+    page, company = browser_page, seed_company(app)
+    problems: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error" and "favicon" not in str(message.location.get("url")):
+            problems.append(message.text)
+
+    page.on("console", console)  # CSP violations and script errors are reported here
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    admin = company.admin
+    sign_in(page, app, live_server, admin.email, admin.password, admin.totp)
+    tour = {
+        "site-company": "/company/",
+        "site-countries": "/company/countries",
+        "site-numbers": f"/numbers/{company.number_id}",
+        "site-user-edit": f"/users/{company.user.id}",
+        "site-queue-editor": f"/queues/{company.queue_id}",
+        "site-call-log-admin": "/calls/",
+    }
+    for name, path in tour.items():
+        page.goto(f"{live_server}{path}")
+        screenshot(page, name)
+    page.click("summary:has-text('Organisation')")
+    assert page.is_visible("a:has-text('Knappval')")
+    assert problems == []

@@ -37,6 +37,7 @@ def test_admin_sees_masked_calls_and_the_read_is_audited(app, as_admin, company)
     page = as_admin.get("/calls/")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert "+46•••••••01" in page.text and "+46701234501" not in page.text
+    assert company.main_number in page.text  # the company's own number is not a secret
     assert audited(app, "calllog.view") == 1
 
 
