@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import PbxError
 from pbx.services.media_scan import describe
+from pbx.services.prefetch import ordered_map
 from pbx.services.progress import Progress, no_progress
 from storage.backups import snapshot as snap
 from storage.backups.checks import content_problem
@@ -75,22 +76,28 @@ def verify_backup(
     digest = RefDigest()
     slugs = {t["id"]: t["slug"] for t in backup.manifest.tenants}
     with progress("verifying blobs", backup.manifest.counts.blobs) as advance:
-        for entry in iter_entries(backup.entries_path):
-            _check_entry(backup, entry, slugs, report, digest)
+        for entry, problem in _blob_problems(backup, iter_entries(backup.entries_path)):
+            _check_entry(entry, problem, slugs, report, digest)
             advance(1)
     _check_totals(backup, report, digest)
     report.database_ok = _check_database(backup, report, pg_server_url)
     return report
 
 
+def _blob_problems(
+    backup: BackupSet, entries: Iterator[BlobEntry]
+) -> Iterator[tuple[BlobEntry, str | None]]:
+    """Each entry with its blob's problem (None: good), in order, read ahead in threads."""
+    return ordered_map(lambda entry: _blob_problem(backup, entry), entries)
+
+
 def _check_entry(
-    backup: BackupSet,
     entry: BlobEntry,
+    problem: str | None,
     slugs: dict[Any, Any],
     report: VerifyReport,
     digest: RefDigest,
 ) -> None:
-    problem = _blob_problem(backup, entry)
     for ref in entry.refs:
         digest.add(ref)
         if ref.sha256 != entry.sha256:
@@ -105,7 +112,8 @@ def _check_entry(
 
 def _blob_problem(backup: BackupSet, entry: BlobEntry) -> str | None:
     try:
-        data = backup.blobs.path_for(entry.sha256).read_bytes()
+        with open(backup.blobs.path_for(entry.sha256), "rb") as fh:
+            data = fh.read()
     except FileNotFoundError:
         return "is missing from the backup store"
     if hashlib.sha256(data).hexdigest() != entry.sha256:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import PbxError
 from pbx.services.media_scan import blob_status, describe
+from pbx.services.prefetch import WORKERS, ordered_map
 from pbx.services.progress import Progress, no_progress
 from storage.backups import prune
 from storage.backups import snapshot as snap
@@ -44,6 +45,7 @@ from storage.blobs import BlobError, BlobStore, FileBlobStore, SqlBlobStore
 from storage.models import utcnow
 
 MAX_NAMED = 20  # problems named in full in one error message
+_by_blob = attrgetter("sha256")
 
 
 class BackupFailed(PbxError):
@@ -175,10 +177,12 @@ def _copy_referenced(
     writer = EntriesWriter(set_dir / ENTRIES_NAME)
     failures = _Failures(tenants)
     new_blobs = new_bytes = 0
+    groups = ((sha, list(refs)) for sha, refs in groupby(iter_references(session), _by_blob))
+    # Files are read and hashed ahead in threads; a database session is used by one only.
+    workers = WORKERS if isinstance(source, FileBlobStore) else 1
     with progress("backing up media", count_references(session)) as advance:
-        for sha, group in groupby(iter_references(session), attrgetter("sha256")):
-            refs = list(group)
-            data = _read_live(source, sha, refs, failures)
+        for (sha, refs), read in ordered_map(lambda g: _read(source, g[0]), groups, workers):
+            data = _read_live(read, sha, refs, failures, source)
             if data is not None:
                 if _keep_copy(store, sha, data, full):
                     new_blobs, new_bytes = new_blobs + 1, new_bytes + len(data)
@@ -193,14 +197,20 @@ def _copy_referenced(
     return _Copied(writer.close(), writer.digest.hexdigest(), counts)
 
 
-def _read_live(
-    source: BlobStore, sha: str, refs: list[BlobRef], failures: _Failures
-) -> bytes | None:
+def _read(source: BlobStore, sha: str) -> bytes | BlobError:
     try:
         return source.get(sha)  # verifies the hash: a corrupt blob is never backed up
-    except BlobError:
+    except BlobError as exc:
+        return exc
+
+
+def _read_live(
+    read: bytes | BlobError, sha: str, refs: list[BlobRef], failures: _Failures, source: BlobStore
+) -> bytes | None:
+    if isinstance(read, BlobError):
         failures.add(sha, blob_status(source, sha), refs)
         return None
+    return read
 
 
 def _keep_copy(store: BackupStore, sha: str, data: bytes, full: bool) -> bool:

@@ -9,9 +9,8 @@ memory, however large the store.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -71,17 +70,21 @@ class BlobRef:
         return self.role == "master" and self.owner == "profile_picture"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Flat fields only: a plain comprehension (dataclasses.asdict deep-copies, and this
+        # runs once per reference in every backup and verify).
+        return {name: getattr(self, name) for name in _FIELDS}
 
     def canonical(self) -> str:
-        """The one text form of this reference (manifest lines and digests use it)."""
-        return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """The one text form of this reference, for digests: the repr of its values in field
+        order (ints, strings, booleans and None only, so the form is stable)."""
+        return repr(tuple(getattr(self, name) for name in _FIELDS))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> BlobRef:
         return cls(**values)
 
 
+_FIELDS = tuple(f.name for f in fields(BlobRef))
 _INT = Integer()
 _STR = String()
 
