@@ -140,4 +140,7 @@ def test_admin_pages_render_without_csp_or_script_errors(
         screenshot(page, name)
     page.click("summary:has-text('Organisation')")
     assert page.is_visible("a:has-text('Knappval')")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{live_server}/users/{company.user.id}/forwarding")
+    screenshot(page, "site-forwarding-phone")
     assert problems == []
