@@ -88,6 +88,19 @@ def restore_media(
 ) -> RestoreReport:
     """Bring back what `selection` covers; with `missing_only`, only blobs the live store
     lacks (the remedy for incident 2), otherwise also each slot's backed-up audio."""
+    with backup.reading():
+        return _restore_media(session, live_blobs, actor, backup, selection, missing_only, progress)
+
+
+def _restore_media(
+    session: Session,
+    live_blobs: BlobStore,
+    actor: Actor,
+    backup: BackupSet,
+    selection: Selection,
+    missing_only: bool,
+    progress: Progress,
+) -> RestoreReport:
     backup.check_entries()
     report = RestoreReport(backup.backup_id, _scope(backup, selection), missing_only)
     slugs = {t["id"]: t["slug"] for t in backup.manifest.tenants}

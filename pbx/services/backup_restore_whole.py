@@ -42,6 +42,11 @@ def restore_whole(
 ) -> RestoreReport:
     """Restore everything into an empty target; raises RestoreRefused and leaves the target
     database as it was when it is not empty or a backup blob fails its hash."""
+    with backup.reading():
+        return _restore_whole(backup, target, progress)
+
+
+def _restore_whole(backup: BackupSet, target: LiveSystem, progress: Progress) -> RestoreReport:
     backup.check_entries()
     dialect = backup.manifest.database.dialect
     if target.dialect != dialect:

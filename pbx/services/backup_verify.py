@@ -67,6 +67,11 @@ def verify_backup(
     backup: BackupSet, *, pg_server_url: str | None = None, progress: Progress = no_progress
 ) -> VerifyReport:
     """Check a backup completely; the report names every bad blob and where it is used."""
+    with backup.reading():
+        return _verify(backup, pg_server_url, progress)
+
+
+def _verify(backup: BackupSet, pg_server_url: str | None, progress: Progress) -> VerifyReport:
     report = VerifyReport(backup.backup_id)
     try:
         backup.check_entries()

@@ -278,7 +278,7 @@ def prune_backups(
 ) -> PruneResult:
     """Plan (and with `apply`, carry out) retention. Only the backup store is touched: sets
     outside the policy, then objects that no kept set references."""
-    with store.lock(exclusive=True):
+    with store.lock(exclusive=True), store.excluding_readers():
         plan = prune.plan(store, keep_daily, keep_weekly)
         removed = prune.apply(store, plan) if apply else 0
     return PruneResult(plan, apply, removed)

@@ -3,7 +3,8 @@
 ```
 ROOT/
   VAXEL-BACKUP-STORE      marker: prune refuses to work anywhere without it
-  .lock                   flock: create/prune exclusive, verify/restore/drill shared
+  .lock, .readers         flocks: creates and prunes one at a time; verify, restore and
+                          drill share .readers, which prune takes alone
   blobs/objects/ab/cd…    a FileBlobStore: a blob is copied once, whatever the number of sets
   sets/<id>/              database snapshot, entries.jsonl, manifest.json (written last)
   drills/<id>/…           restore-drill certificates (JSON and text)
@@ -20,7 +21,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,11 @@ class BackupSet:
     @property
     def database_path(self) -> Path:
         return self.path / self.manifest.database.file
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Held while a backup is read (verify, restore, drill): prune waits for it."""
+        message = "a prune is removing backups from this store; try again when it is done"
+        return _flock(self.path.parent.parent / ".readers", False, message)
 
     def check_entries(self) -> None:
         """The entries file is the one the manifest was written for."""
@@ -110,16 +116,18 @@ class BackupStore:
 
     @contextmanager
     def lock(self, *, exclusive: bool) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+b") as fh:
-            try:
-                fcntl.flock(fh, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreBusy(f"another backup operation is using {self.root}") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        """The writers' lock: creates and prunes, one at a time."""
+        message = f"another backup create or prune is using {self.root}"
+        with _flock(self.root / ".lock", exclusive, message):
+            yield
+
+    @contextmanager
+    def excluding_readers(self) -> Iterator[None]:
+        """Held by prune while it removes sets and objects: no verify, restore or drill may
+        be reading then."""
+        message = f"a verify, restore or drill is reading from {self.root}; prune later"
+        with _flock(self.root / ".readers", True, message):
+            yield
 
     def new_set_dir(self, now: datetime | None = None) -> Path:
         # Ids sort by time; unique because creates hold the store's exclusive lock.
@@ -181,6 +189,20 @@ class BackupStore:
         """Manifest first: from that instant the set is incomplete, never half-listed."""
         (backup.path / "manifest.json").unlink()
         shutil.rmtree(backup.path)
+
+
+@contextmanager
+def _flock(path: Path, exclusive: bool, busy: str) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreBusy(busy) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _has_manifest(path: Path) -> bool:

@@ -18,7 +18,7 @@ from pbx.services.backup_verify import verify_backup
 from pbx.services.backups import create_backup, list_backups, prune_backups
 from storage.backups.manifest import iter_blob_ids
 from storage.backups.prune import RetentionError, choose
-from storage.backups.store import BackupSet, BackupStore, BackupStoreError
+from storage.backups.store import BackupSet, BackupStore, BackupStoreError, StoreBusy
 from storage.models import MessageSlot
 from tests.integration.backup_world import World, live_contents, make_world
 
@@ -147,3 +147,13 @@ def test_retention_keeps_the_newest_per_day_and_per_week(world: World) -> None:
     # days: the 23rd (b7) and the 22nd (its newest: b6); ISO weeks: 48 (b7), 47 (b6), 46 (b1)
     assert [b.backup_id for b in keep] == ["b1", "b6", "b7"]
     assert [b.backup_id for b in remove] == ["b0", "b2", "b3", "b4", "b5"]
+
+
+def test_prune_never_removes_what_a_restore_or_verify_is_reading(world: World) -> None:
+    store = world.store()
+    kept = store.get(create_backup(world.live(), store).backup_id)
+    with kept.reading(), pytest.raises(StoreBusy, match="is reading"):
+        prune_backups(store, keep_daily=1, keep_weekly=0, apply=True)
+    with store.excluding_readers(), pytest.raises(StoreBusy, match="prune is removing"):
+        verify_backup(kept, pg_server_url=world.settings.database_url)
+    assert verify_backup(kept, pg_server_url=world.settings.database_url).ok

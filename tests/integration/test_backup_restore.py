@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.services import slots
+from pbx.services import call_drill, slots
 from pbx.services.actor import SYSTEM, cli_actor
 from pbx.services.backup_restore import RestoreRefused, Selection, restore_media
 from pbx.services.backup_restore_whole import restore_whole
 from pbx.services.backups import LiveSystem, create_backup
-from pbx.services.call_drill import test_call_every_path
 from pbx.services.media_scan import scan_media
 from storage.backups.references import iter_references
 from storage.backups.store import BackupSet
@@ -71,7 +70,7 @@ def test_incident_sequence_restores_exactly_the_lost_blobs_byte_identical(world:
     assert _scan(world).ok
     with world.session() as (session, blobs):  # and the test calls play every message
         for tenant_id in world.tenants.values():
-            calls = test_call_every_path(session, blobs, tenant_id)
+            calls = call_drill.test_call_every_path(session, blobs, tenant_id)
             assert calls.ok and len(calls.paths) == 3, calls.as_dict()
     with world.session() as (session, _):
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
