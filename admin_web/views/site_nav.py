@@ -94,18 +94,23 @@ class Link:
     url: str
 
 
-def menu_for(role: str) -> list[tuple[Section, list[Link]]]:
+@dataclass(frozen=True)
+class Shown:
+    section: Section
+    links: list[Link]
+    endpoints: frozenset[str]  # to mark the section of the current page
+
+
+def menu_for(role: str) -> list[Shown]:
     """The sections and entries this role sees, among the pages that exist. Built once per
     role and process: the menu is on every page and its URLs never change."""
-    cache: dict[str, list[tuple[Section, list[Link]]]] = current_app.extensions.setdefault(
-        "site_menu", {}
-    )
+    cache: dict[str, list[Shown]] = current_app.extensions.setdefault("site_menu", {})
     if role not in cache:
         cache[role] = _build(role)
     return cache[role]
 
 
-def _build(role: str) -> list[tuple[Section, list[Link]]]:
+def _build(role: str) -> list[Shown]:
     existing = current_app.view_functions
     shown = []
     for section in NAV:
@@ -115,7 +120,7 @@ def _build(role: str) -> list[tuple[Section, list[Link]]]:
             if role in e.roles and e.endpoint in existing
         ]
         if links:
-            shown.append((section, links))
+            shown.append(Shown(section, links, frozenset(link.endpoint for link in links)))
     return shown
 
 

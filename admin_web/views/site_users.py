@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from admin_web.app import db
 from admin_web.auth import accounts_config, roles_required
+from admin_web.i18n import gettext
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import Form, actor, error_text, render_form, site_tenant
 from pbx.errors import Conflict, NotFound, ValidationError
@@ -38,7 +39,10 @@ def index() -> str:
     tenant = site_tenant()
     query = request.args.get("q", "").strip()[:100]
     people = users.list_users(db(), tenant.id, query)
-    return render_template("site/users.html", people=people, q=query, tenant=tenant)
+    roles = {role: gettext(label) for role, label in ROLE_LABELS.items()}
+    return render_template(
+        "site/users.html", people=people, q=query, roles=roles, base=url_for(".index")
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
