@@ -40,7 +40,7 @@ from storage.backups.manifest import (
     write_manifest,
 )
 from storage.backups.references import BlobRef, count_references, iter_references, tenants_of
-from storage.backups.store import BackupStore
+from storage.backups.store import BackupStore, ObjectIndex
 from storage.blobs import BlobError, BlobStore, FileBlobStore, SqlBlobStore
 from storage.models import utcnow
 
@@ -176,6 +176,7 @@ def _copy_referenced(
 ) -> _Copied:
     writer = EntriesWriter(set_dir / ENTRIES_NAME)
     failures = _Failures(tenants)
+    index = ObjectIndex(store.blobs)
     new_blobs = new_bytes = 0
     groups = ((sha, list(refs)) for sha, refs in groupby(iter_references(session), _by_blob))
     # Files are read and hashed ahead in threads; a database session is used by one only.
@@ -184,7 +185,7 @@ def _copy_referenced(
         for (sha, refs), read in ordered_map(lambda g: _read(source, g[0]), groups, workers):
             data = _read_live(read, sha, refs, failures, source)
             if data is not None:
-                if _keep_copy(store, sha, data, full):
+                if _keep_copy(index, sha, data, full):
                     new_blobs, new_bytes = new_blobs + 1, new_bytes + len(data)
                 writer.blob(sha, len(data), kinds_of(refs))
                 for ref in refs:
@@ -213,16 +214,15 @@ def _read_live(
     return read
 
 
-def _keep_copy(store: BackupStore, sha: str, data: bytes, full: bool) -> bool:
-    """Copy a blob into the backup store unless it is there; True when it was copied."""
-    path = store.blobs.path_for(sha)
-    try:
-        present = path.stat().st_size == len(data)
-    except FileNotFoundError:
-        present = False
+def _keep_copy(index: ObjectIndex, sha: str, data: bytes, full: bool) -> bool:
+    """Copy a blob into the backup store unless it is there; True when it was copied.
+    Copies already there are trusted here (verify re-reads them; `full` re-hashes them now
+    and repairs any that rotted)."""
+    present = index.has(sha)
     if present and not full:
         return False
-    store.blobs.put(data)  # idempotent; replaces a stored copy that fails its hash
+    index.blobs.put(data)  # idempotent; replaces a stored copy that fails its hash
+    index.added(sha)
     return not present
 
 

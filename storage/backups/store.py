@@ -209,6 +209,29 @@ def _has_manifest(path: Path) -> bool:
     return (path / "manifest.json").is_file()
 
 
+class ObjectIndex:
+    """Which objects the store holds, one fan-out directory at a time: blobs arrive in hash
+    order, so one directory listing answers ~1/256 of them (instead of a stat per blob),
+    and memory holds one directory's names at most."""
+
+    def __init__(self, blobs: FileBlobStore) -> None:
+        self.blobs = blobs
+        self._fan = ""
+        self._names: set[str] = set()
+
+    def has(self, sha: str) -> bool:
+        fan = sha[:2]
+        if fan != self._fan:
+            folder = self.blobs.path_for(sha).parent
+            self._names = set(os.listdir(folder)) if folder.is_dir() else set()
+            self._fan = fan
+        return sha[2:] in self._names
+
+    def added(self, sha: str) -> None:
+        if sha[:2] == self._fan:
+            self._names.add(sha[2:])
+
+
 def resolve_backup(reference: str, default_root: Path) -> BackupSet:
     """A backup named by id (in the default store) or by the path of its set directory."""
     path = Path(reference)
