@@ -82,39 +82,35 @@ def _save(
     user: User, tenant: Tenant, form: Form, endpoint: str, where: dict[str, Any]
 ) -> Response | None:
     """Apply the posted change; None means: show the form again with its errors."""
-    kind, link = form.text("kind"), _review_link
+    kind, here = form.text("kind"), url_for(endpoint, **where)
     try:
         if form.text("action") == "remove":
-            forwarding_review.remove_forwarding(db(), actor(), user, link, kind)
+            forwarding_review.remove_forwarding(db(), actor(), user, _review_link, kind)
             flash(_("Forwarding removed. %(name)s has been notified.", name=user.name), "success")
-            return redirect(url_for(endpoint, **where))
+            return redirect(here)
         destination, ring = form.text("destination").strip(), form.integer("ring_seconds", 20)
         active = form.text("active") == "on"
         if ring is None or not form.ok:
             return None
         e164 = forwarding_review.external_destination(tenant, destination)
         if e164 and not recently_reauthenticated():
-            flash(
-                _("Confirm it is you to forward to an external number; then save again."), "warning"
-            )
             state = {"kind": kind, "destination": e164, "ring_seconds": ring}
-            back = url_for(endpoint, **where, **state, active="on" if active else "off")
-            return redirect(url_for("auth.reauth", next=back))
+            state["active"] = "on" if active else "off"
+            return _reauth_first(url_for(endpoint, **where, **state))
         forwarding_review.change_forwarding(
-            db(),
-            actor(),
-            user,
-            link,
-            kind=kind,
-            destination=destination,
-            ring_seconds=ring,
-            active=active,
-        )
+            db(), actor(), user, _review_link, kind=kind, destination=destination,
+            ring_seconds=ring, active=active,
+        )  # fmt: skip
     except ValidationError as exc:
         form.fail(exc)
         return None
     flash(_("Forwarding saved. %(name)s has been notified.", name=user.name), "success")
-    return redirect(url_for(endpoint, **where))
+    return redirect(here)
+
+
+def _reauth_first(back: str) -> Response:
+    flash(_("Confirm it is you to forward to an external number; then save again."), "warning")
+    return redirect(url_for("auth.reauth", next=back))
 
 
 def _review_link(token: str) -> str:

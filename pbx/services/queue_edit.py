@@ -30,16 +30,7 @@ def update_queue(
     max_wait_seconds: int,
     overflow: Target,
 ) -> Queue:
-    if not actor.can_manage_tenant(tenant.id) or queue.tenant_id != tenant.id:
-        raise PermissionDenied("not an administrator of this company")
-    low, high = MAX_WAIT_RANGE
-    if not low <= max_wait_seconds <= high:
-        raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
-    if message_slot_id is not None:
-        require_slot(session, tenant, message_slot_id, "message_slot_id")
-    if overflow.kind == "queue" and overflow.queue_id == queue.id:
-        raise ValidationError("overflow", "a queue cannot overflow into itself")
-    checked = validate_target(session, tenant, overflow, "overflow")
+    checked = _check(session, actor, tenant, queue, message_slot_id, max_wait_seconds, overflow)
     old = _state(session, queue)
     queue.name = identifiers.name(name, max_length=100)
     queue.message_slot_id, queue.max_wait_seconds = message_slot_id, max_wait_seconds
@@ -57,6 +48,28 @@ def update_queue(
             new={k: v for k, v in new.items() if old[k] != v},
         )
     return queue
+
+
+def _check(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    queue: Queue,
+    message_slot_id: int | None,
+    max_wait_seconds: int,
+    overflow: Target,
+) -> Target:
+    """The same rules as at creation; returns the overflow destination validated."""
+    if not actor.can_manage_tenant(tenant.id) or queue.tenant_id != tenant.id:
+        raise PermissionDenied("not an administrator of this company")
+    low, high = MAX_WAIT_RANGE
+    if not low <= max_wait_seconds <= high:
+        raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
+    if message_slot_id is not None:
+        require_slot(session, tenant, message_slot_id, "message_slot_id")
+    if overflow.kind == "queue" and overflow.queue_id == queue.id:
+        raise ValidationError("overflow", "a queue cannot overflow into itself")
+    return validate_target(session, tenant, overflow, "overflow")
 
 
 def _state(session: Session, queue: Queue) -> dict[str, object]:

@@ -44,31 +44,33 @@ def update_user(
         "role": role,
     }
     old = {key: getattr(user, key) for key in new}
-    changed = {key for key in new if new[key] != old[key]}
-    if not changed:
-        return user
+    changed = sorted(key for key in new if new[key] != old[key])
+    if changed:
+        _apply(session, actor, user, {k: old[k] for k in changed}, {k: new[k] for k in changed})
+    return user
+
+
+def _apply(
+    session: Session, actor: Actor, user: User, old: dict[str, Any], new: dict[str, Any]
+) -> None:
     followed = 0
-    if "extension" in changed and old["extension"]:
+    if "extension" in new and old["extension"]:
         followed = _follow_extension(session, user, old["extension"], new["extension"])
-    for key in changed:
-        setattr(user, key, new[key])
-    if new["extension"] and session.scalar(_box(user)) is None:
+    for key, value in new.items():
+        setattr(user, key, value)
+    if user.extension and session.scalar(_box(user)) is None:
         session.add(VoicemailBox(user_id=user.id))
     session.flush()
+    detail = {"forwarding_followed": followed} if followed else {}
     audit.record(
         session,
         actor,
         "user.update",
         tenant_id=user.tenant_id,
         target=("user", user.id),
-        old={key: old[key] for key in sorted(changed)},
-        new={key: new[key] for key in sorted(changed)} | _followed(followed),
+        old=old,
+        new=new | detail,
     )
-    return user
-
-
-def _followed(count: int) -> dict[str, Any]:
-    return {"forwarding_followed": count} if count else {}
 
 
 def _box(user: User) -> Any:
