@@ -304,20 +304,27 @@ def prune(
     store = store_at(store_dir)
     store.refuse_overlap(settings.blob_dir)
     result = prune_backups(store, keep_daily=keep_daily, keep_weekly=keep_weekly, apply=yes)
-    plan = result.plan
     if as_json:
-        emit_json(
-            {
-                "applied": result.applied,
-                "keep": [b.backup_id for b in plan.keep],
-                "remove": [b.backup_id for b in plan.remove],
-                "incomplete": plan.incomplete,
-                "unreferenced_blobs": plan.orphan_blobs,
-                "unreferenced_bytes": plan.orphan_bytes,
-                "blobs_removed": result.blobs_removed,
-            }
-        )
-        return
+        emit_json(_prune_json(result))
+    else:
+        _print_prune(result)
+
+
+def _prune_json(result: Any) -> dict[str, Any]:
+    plan = result.plan
+    return {
+        "applied": result.applied,
+        "keep": [b.backup_id for b in plan.keep],
+        "remove": [b.backup_id for b in plan.remove],
+        "incomplete": plan.incomplete,
+        "unreferenced_blobs": plan.orphan_blobs,
+        "unreferenced_bytes": plan.orphan_bytes,
+        "blobs_removed": result.blobs_removed,
+    }
+
+
+def _print_prune(result: Any) -> None:
+    plan = result.plan
     for b in plan.keep:
         click.echo(f"  keep    {b.backup_id}")
     for b in plan.remove:
@@ -330,12 +337,6 @@ def prune(
     else:
         click.echo(f"dry run: would remove {len(plan.remove)} backup(s) and {orphans};")
         click.echo("nothing was removed — run again with --yes to remove them")
-
-
-def register_backup_commands(cli: click.Group) -> None:
-    """Add `pbx media …` and `pbx backup …` to the root command."""
-    cli.add_command(media)
-    cli.add_command(backup)
 
 
 @backup.command("drill")
@@ -374,3 +375,9 @@ def _record(certificate: Any) -> None:
 
     with runtime() as rt, rt.unit_of_work() as session:
         record_drill(session, cli_actor("cli: backup drill"), certificate)
+
+
+def register_backup_commands(cli: click.Group) -> None:
+    """Add `pbx media …` and `pbx backup …` to the root command."""
+    cli.add_command(media)
+    cli.add_command(backup)

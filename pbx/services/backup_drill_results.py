@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pbx.services import audit
 from pbx.services.actor import Actor
-from pbx.services.backup_drill import DrillCertificate
+from pbx.services.backup_drill import CompanyDrill, DrillCertificate
 from storage.models import BackupDrill, BackupDrillCompany
 
 
@@ -28,23 +28,7 @@ def record_drill(session: Session, actor: Actor, certificate: DrillCertificate) 
     )
     session.add(drill)
     session.flush()
-    for c in certificate.companies:
-        session.add(
-            BackupDrillCompany(
-                drill_id=drill.id,
-                tenant_id=c.tenant_id,
-                tenant_slug=c.slug,
-                tenant_name=c.name,
-                restorable=c.restorable,
-                media_checked=c.media_checked,
-                media_problems=c.media_problems,
-                numbers=c.numbers,
-                ivr_options=c.ivr_options,
-                test_calls=c.test_calls,
-                test_calls_ok=c.test_calls_ok,
-                problems=c.problems[:50],
-            )
-        )
+    session.add_all(_company_row(drill.id, c) for c in certificate.companies)
     audit.record(
         session,
         actor,
@@ -54,6 +38,23 @@ def record_drill(session: Session, actor: Actor, certificate: DrillCertificate) 
     )
     session.flush()
     return drill
+
+
+def _company_row(drill_id: int, c: CompanyDrill) -> BackupDrillCompany:
+    return BackupDrillCompany(
+        drill_id=drill_id,
+        tenant_id=c.tenant_id,
+        tenant_slug=c.slug,
+        tenant_name=c.name,
+        restorable=c.restorable,
+        media_checked=c.media_checked,
+        media_problems=c.media_problems,
+        numbers=c.numbers,
+        ivr_options=c.ivr_options,
+        test_calls=c.test_calls,
+        test_calls_ok=c.test_calls_ok,
+        problems=c.problems[:50],
+    )
 
 
 @dataclass(frozen=True)

@@ -211,8 +211,7 @@ def _restore_slot(
             report.slots_unchanged += 1
             return
     try:
-        audio = backup.blobs.get(master.sha256)
-        original = backup.blobs.get(original_ref.sha256) if original_ref else None
+        audio, original = _audio_of(backup, master, original_ref)
     except BlobError as exc:
         report.refused.append(f"{exc} in backup {backup.backup_id}; slot {slot_id} '{name}'")
         return
@@ -227,6 +226,13 @@ def _restore_slot(
         original=original,
     )
     report.versions_added.append({"slot_id": slot_id, "slot": name, "version_id": version.id})
+
+
+def _audio_of(
+    backup: BackupSet, master: BlobRef, original: BlobRef | None
+) -> tuple[bytes, bytes | None]:
+    """A version's master and original upload from the backup, each verified."""
+    return backup.blobs.get(master.sha256), backup.blobs.get(original.sha256) if original else None
 
 
 def _audit(
