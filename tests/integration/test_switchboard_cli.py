@@ -188,3 +188,17 @@ def test_callback_busy_ends_with_a_clear_status(run: Run) -> None:
     )  # fmt: skip
     result = run("callback", "answer", json.loads(started.output)["session"], "--busy")
     assert "Outcome: busy" in result.output
+
+
+def test_pbx_call_to_333_records_a_greeting_from_the_users_mobile(
+    run: Run, factory: sessionmaker[Session], say: Path
+) -> None:
+    with session_scope(factory) as s:
+        mobile = s.scalar(select(User.mobile).where(User.extension == "102"))
+    result = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "5", "--say", str(say))
+    assert result.exit_code == 0, result.output
+    assert "plays vm_menu" in result.output and "greeting saved" in result.output
+    played = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "4", "--json")
+    steps = json.loads(played.output)["steps"]
+    greeting = [s for s in steps if s["kind"] == "prompt" and s["slot_name"].startswith("Häls")]
+    assert [s["audio"] for s in greeting] == ["ok"]
