@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
+from pbx.incident.callers import utc
 from pbx.incident.rules import Change, Leg, Login, Sighting
 from pbx.incident.thresholds import Thresholds
 from storage.models import AuditEvent, CallLogEntry, Tenant
@@ -46,23 +49,26 @@ def load(session: Session, since: datetime, until: datetime, t: Thresholds) -> H
 def forwarded_legs(
     session: Session, since: datetime, until: datetime, tenant_id: int | None = None
 ) -> list[Leg]:
+    """Forwarded legs started in [since, until); connected seconds worked out by the
+    database, the start time parsed once (a day of traffic is hundreds of thousands)."""
     c = CallLogEntry
+    started = type_coerce(c.started_at, NullType())
     stmt = select(
-        c.tenant_id, c.user_id, c.callee, c.started_at, c.answered_at, c.ended_at, c.disposition
+        c.tenant_id, c.user_id, c.callee, started, connected_seconds(session), c.disposition
     ).where(c.direction == FORWARDED, c.started_at >= since, c.started_at < until)
     if tenant_id is not None:
         stmt = stmt.where(c.tenant_id == tenant_id)
     return [
-        Leg(
-            tenant_id=tenant,
-            user_id=user,
-            destination=callee,
-            started_at=started,
-            seconds=(ended - answered).total_seconds() if answered else 0.0,
-            refused=disposition == "refused",
-        )
-        for tenant, user, callee, started, answered, ended, disposition in session.execute(stmt)
+        Leg(tenant, user, callee, utc(began), float(seconds or 0), disposition == "refused")
+        for tenant, user, callee, began, seconds, disposition in session.execute(stmt)
     ]
+
+
+def connected_seconds(session: Session) -> ColumnElement[Any]:
+    c = CallLogEntry
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", c.ended_at - c.answered_at)
+    return (func.julianday(c.ended_at) - func.julianday(c.answered_at)) * 86400.0
 
 
 def forwarding_changes(session: Session, since: datetime, until: datetime) -> list[Change]:

@@ -98,7 +98,7 @@ def forwarded_legs(
     destination: str = FRAUD_NUMBER,
     user: User | None = None,
     minutes: int = 3,
-    step: timedelta = timedelta(minutes=2),
+    step: timedelta = timedelta(minutes=1),
 ) -> list[dict[str, Any]]:
     user = user or world.victim
     rows = []
