@@ -191,6 +191,21 @@ def _form(opener: Any, url: str, fields: dict[str, str]) -> None:
     opener.open(url, data=data).read()
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a gunicorn master and its workers (from /proc): the
+    server's own cost per request, whatever else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that just ended
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, float]:
     threads = str(min(2, connections))
     command = [
@@ -201,32 +216,53 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, floa
     if "Non-2xx or 3xx responses" in out:
         raise SystemExit(f"{url} answered errors under load:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     assert p99, out
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale}
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "requests": done}
 
 
-def measure(pages: dict[str, str], cookie: str, args: argparse.Namespace) -> dict[str, Any]:
-    for url in pages.values():
+def measure(pages: dict[str, tuple[str, int]], cookie: str, args: Any) -> dict[str, Any]:
+    """Rounds of bare → users → calls; per page the best round, the median of its per-round
+    ratio to the bare page (neighbours on a shared machine disturb rounds, not ratios), and
+    the servers' CPU per request."""
+    for url, _ in pages.values():
         wrk(url, cookie, 3, args.connections)  # warm-up: imports, caches, page cache
-    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
     for _ in range(args.rounds):
-        for name, url in pages.items():
-            rounds[name].append(wrk(url, cookie, args.duration, args.connections))
-    return {name: max(results, key=lambda r: r["rps"]) for name, results in rounds.items()}
+        for name, (url, pid) in pages.items():
+            before = server_cpu(pid)
+            run = wrk(url, cookie, args.duration, args.connections)
+            run["cpu_ms"] = (server_cpu(pid) - before) * 1000 / max(1, run["requests"])
+            runs[name].append(run)
+    return {name: _summary(runs, name) for name in pages}
+
+
+def _summary(runs: dict[str, list[dict[str, float]]], name: str) -> dict[str, float]:
+    best = max(runs[name], key=lambda r: r["rps"])
+    ratios = sorted(r["rps"] / b["rps"] for r, b in zip(runs[name], runs["bare"], strict=True))
+    return {
+        "rps": best["rps"],
+        "p99_ms": best["p99_ms"],
+        "ratio": ratios[len(ratios) // 2],
+        "cpu_ms": min(r["cpu_ms"] for r in runs[name]),
+    }
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> bool:
-    bare = results["bare"]["rps"]
+    bare_cpu = results["bare"]["cpu_ms"]
     ok = True
-    print(f"\n{'page':<10} {'req/s':>9} {'vs bare':>8} {'p99 ms':>8}")
+    heads = ("req/s", "vs bare", "p99 ms", "CPU ms/req", "CPU ratio")
+    print(f"\n{'page':<8}" + "".join(f"{h:>11}" for h in heads))
     for name, r in results.items():
-        ratio = r["rps"] / bare
-        good = r["p99_ms"] < 100 and (name == "bare" or ratio >= 0.5)
+        good = r["p99_ms"] < 100 and (name == "bare" or r["ratio"] >= 0.5)
         ok &= good
         flag = "" if good else "  ← misses the target"
-        print(f"{name:<10} {r['rps']:>9.0f} {ratio:>7.0%} {r['p99_ms']:>8.1f}{flag}")
+        print(
+            f"{name:<8}{r['rps']:>11.0f}{r['ratio']:>11.0%}{r['p99_ms']:>11.1f}"
+            f"{r['cpu_ms']:>11.2f}{bare_cpu / r['cpu_ms']:>11.0%}{flag}"
+        )
     print(json.dumps({"connections": args.connections, "duration_s": args.duration, **results}))
     return ok
 
@@ -234,9 +270,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="call-log rows in total")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=1, help="runs per page; best is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of bare → users → calls")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument(
         "--data-dir",
@@ -255,8 +291,12 @@ def main() -> None:
         servers = start_servers(env, site_port, bare_port)
         site = f"http://127.0.0.1:{site_port}"
         cookie = sign_in(site, email, password, secret)
-        pages = {"bare": f"http://127.0.0.1:{bare_port}/", "users": f"{site}/users/",
-                 "calls": f"{site}/calls/"}  # fmt: skip
+        site_pid, bare_pid = servers[0].pid, servers[1].pid
+        pages = {
+            "bare": (f"http://127.0.0.1:{bare_port}/", bare_pid),
+            "users": (f"{site}/users/", site_pid),
+            "calls": (f"{site}/calls/", site_pid),
+        }
         ok = report(measure(pages, cookie, args), args)
     finally:
         for server in servers:

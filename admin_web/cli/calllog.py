@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from admin_web.cli.base import emit_json, json_option, runtime
-from pbx.services import calllogs_query
+from pbx.services import calllogs_export
 from pbx.services import tenants as tenant_service
 from pbx.services.actor import cli_actor
 from pbx.services.scope import tenant_by_slug
@@ -36,7 +36,7 @@ def purge(slug: str | None, dry_run: bool, now_text: str | None, as_json: bool) 
     now = _when(now_text)
     with runtime() as rt, rt.unit_of_work() as s:
         companies = [tenant_by_slug(s, slug)] if slug else tenant_service.list_tenants(s)
-        results = calllogs_query.purge_expired(
+        results = calllogs_export.purge_expired(
             s, cli_actor("pbx calllog purge"), now, companies, dry_run=dry_run
         )
     rows = [

@@ -4,13 +4,11 @@ after re-authentication) is audited too. Times are shown in Swedish time."""
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, session, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
 from admin_web.app import db
@@ -18,12 +16,11 @@ from admin_web.auth import login_required, reauth_required, roles_required
 from admin_web.i18n import gettext
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
+from pbx.services import calllogs_export
 from pbx.services import calllogs_query as calls
 
 bp = Blueprint("site_calls", __name__, url_prefix="/calls")
 FILTER_FIELDS = ("date_from", "date_to", "number", "disposition")
-SEEN_KEY = "calls_seen"  # the last list view this browser read, and in which minute
-VIEW_AUDIT_SECONDS = 60
 DISPOSITION_LABELS = {
     "answered": "Answered",
     "no_answer": "Not answered",
@@ -79,32 +76,20 @@ def index() -> Any:
         except ValidationError as exc:
             form.fail(exc)
         else:
-            if _new_view(flt, form.text("cursor")):
-                _audit_read(tenant, flt, page, form.text("cursor"))
+            _audit_read(tenant, calls.view_detail(flt, len(page.rows), form.text("cursor")))
     return _page(form, page)
 
 
-def _new_view(flt: calls.CallFilter, cursor: str) -> bool:
-    """Whether this browser has not read this same view (filters and page) in the last
-    minute. The list shows masked numbers only (full numbers need an always-audited reveal
-    or export), so reloading one view is audited once a minute, not once per reload; another
-    filter, page or browser session is a new entry. Kept in the signed session cookie: no
-    state on the server, any worker may answer."""
-    key = hashlib.sha256(repr((sorted(flt.audited().items()), cursor)).encode()).hexdigest()
-    minute = int(time.time() // VIEW_AUDIT_SECONDS)
-    if session.get(SEEN_KEY) == [key[:16], minute]:
-        return False
-    session[SEEN_KEY] = [key[:16], minute]
-    return True
-
-
-def _audit_read(tenant: Any, flt: calls.CallFilter, page: calls.CallPage, cursor: str) -> None:
-    """The read is audited at once, in a short transaction of its own (see record_view):
-    the request's read-only transaction ends here, the rest of the page needs no other."""
+def _audit_read(tenant: Any, detail: dict[str, object]) -> None:
+    """Audit the read (unless it repeats the same view within a minute) at once, in a short
+    transaction of its own (see record_view): the request's read-only transaction ends here,
+    the rest of the page needs no other."""
     request_session = db()
+    if calls.is_repeat_view(request_session, actor(), tenant, detail):
+        return
     request_session.commit()
     with request_session.begin():
-        calls.record_view(request_session, actor(), tenant, flt, len(page.rows), cursor)
+        calls.record_view(request_session, actor(), tenant, detail)
 
 
 def _page(form: Form, page: calls.CallPage) -> Any:
@@ -142,7 +127,7 @@ def export() -> Any:
     flt = _filter(form)
     if flt is not None:
         try:
-            return _csv(calls.export_csv(db(), actor(), site_tenant(), flt))
+            return _csv(calllogs_export.export_csv(db(), actor(), site_tenant(), flt))
         except ValidationError as exc:
             form.fail(exc)
     return _page(form, calls.CallPage([], ""))

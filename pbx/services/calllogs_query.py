@@ -1,6 +1,6 @@
 """Reading the call log (Samtalslista) the way SECURITY.md 24 asks: company admins see their
-company's calls, users their own; numbers are masked unless deliberately revealed; every
-read, reveal and export is audited; old entries are purged after the company's retention.
+company's calls, users their own; numbers are masked unless deliberately revealed; reads and
+reveals are audited. Export and retention are in `calllogs_export`.
 
 The seed incident exposed exactly this list (which caller called which company number), so
 the listing never hands out a full outside number without an audit entry naming who saw it.
@@ -8,16 +8,13 @@ the listing never hands out a full outside number without an audit entry naming 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, delete, func, or_, select, text, tuple_
+from sqlalchemy import Integer, Select, or_, select, text, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -27,12 +24,13 @@ from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.scope import get_scoped
-from storage.models import CallLogEntry, PhoneNumber, Tenant
+from storage.models import AuditEvent, CallLogEntry, PhoneNumber, Tenant, utcnow
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
 PAGE_SIZE = 50
-EXPORT_LIMIT = 100_000
 MASK = "•"
+VIEW_ACTION = "calllog.view"
+REPEAT_WINDOW = timedelta(minutes=1)
 # Dates in the filter are the company's calendar days (the product is Swedish).
 ZONE = ZoneInfo("Europe/Stockholm")
 _EXTENSION = re.compile(r"^[0-9]{2,6}$")
@@ -180,7 +178,7 @@ LIST_COLUMNS = (
 )
 
 
-def _visible(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
+def visible_calls(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
     if not (actor.is_operator or actor.tenant_id == tenant.id):
         raise PermissionDenied("not a user of this company")
     stmt = select(*(columns or (CallLogEntry,))).where(CallLogEntry.tenant_id == tenant.id)
@@ -189,7 +187,7 @@ def _visible(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
     return stmt
 
 
-def _filtered(stmt: Query, flt: CallFilter) -> Query:
+def filtered(stmt: Query, flt: CallFilter) -> Query:
     if flt.date_from:
         stmt = stmt.where(CallLogEntry.started_at >= _midnight(flt.date_from))
     if flt.date_to:
@@ -215,8 +213,8 @@ def list_calls(
 ) -> CallPage:
     """One page, newest first, numbers masked. Keyset paging (`cursor` is the last row's
     "started_at|id"), so page 1,000 costs what page 1 does. Audit the read with
-    `record_view`."""
-    stmt = _filtered(_visible(actor, tenant, *LIST_COLUMNS), flt)
+    `is_repeat_view` and `record_view`."""
+    stmt = filtered(visible_calls(actor, tenant, *LIST_COLUMNS), flt)
     if cursor:
         started, entry_id = _parse_cursor(cursor)
         # A row-value comparison, so both databases walk the (tenant, started_at) index.
@@ -237,9 +235,36 @@ def company_numbers(session: Session, tenant: Tenant) -> frozenset[str]:
     return frozenset(session.scalars(stmt))
 
 
-def record_view(
-    session: Session, actor: Actor, tenant: Tenant, flt: CallFilter, rows: int, cursor: str
-) -> None:
+def view_detail(flt: CallFilter, rows: int, cursor: str) -> dict[str, object]:
+    """What the audit entry of one list read says: the filters, the page, the row count."""
+    return {**flt.audited(), "page": cursor or "first", "rows": rows}
+
+
+def is_repeat_view(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    detail: dict[str, object],
+    now: datetime | None = None,
+) -> bool:
+    """Whether this person already read this same view (filters, page, rows) from the same
+    address within the last minute, as the newest entry of theirs says. Reloading one
+    view is audited once a minute, not once per reload; the list shows masked numbers only,
+    and full numbers (reveal, export) are audited every time. A read, so the check stays in
+    the request's transaction; any worker answers the same (no local state)."""
+    last = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.actor_user_id == actor.user_id, AuditEvent.action == VIEW_ACTION)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if last is None or actor.user_id is None:
+        return False
+    fresh = (now or utcnow()) - last.occurred_at < REPEAT_WINDOW
+    return fresh and last.ip == actor.ip and last.tenant_id == tenant.id and last.new == detail
+
+
+def record_view(session: Session, actor: Actor, tenant: Tenant, detail: dict[str, object]) -> None:
     """Audit one read of the list (SECURITY.md 23).
 
     Meant for a short transaction of its own, right after the read: the entry is written
@@ -250,12 +275,7 @@ def record_view(
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE audit_events SET id = id WHERE 0"))  # takes the lock
     audit.record(
-        session,
-        actor,
-        "calllog.view",
-        tenant_id=tenant.id,
-        target=("tenant", tenant.id),
-        new={**flt.audited(), "rows": rows, "page": "next" if cursor else "first"},
+        session, actor, VIEW_ACTION, tenant_id=tenant.id, target=("tenant", tenant.id), new=detail
     )
 
 
@@ -273,95 +293,8 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int]:
 def reveal_call(session: Session, actor: Actor, tenant: Tenant, entry_id: object) -> CallRow:
     """Show one call with full numbers: a deliberate act, audited with who and when."""
     entry = get_scoped(session, actor, CallLogEntry, entry_id)
-    _visible(actor, tenant)  # the actor must also be acting in this company
+    visible_calls(actor, tenant)  # the actor must also be acting in this company
     if entry.tenant_id != tenant.id:
         raise PermissionDenied("not a call of this company")
     audit.record(session, actor, "calllog.reveal", tenant_id=tenant.id, target=("call", entry.id))
     return CallRow.of(entry, masked=False)
-
-
-EXPORT_COLUMNS = (
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "direction",
-    "caller",
-    "callee",
-    "disposition",
-    "forwarded_to",
-    "refused_reason",
-    "call_id",
-    "leg",
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-
-def _cell(value: object) -> str:
-    """CSV-injection guard: a cell a spreadsheet would run as a formula gets a leading quote
-    (a valid E.164 number keeps its + : it is data a spreadsheet shows as a number)."""
-    text = value.isoformat() if isinstance(value, datetime) else str(value or "")
-    if text.startswith(_FORMULA_START) and not _E164.match(text):
-        return "'" + text
-    return text
-
-
-def export_csv(session: Session, actor: Actor, tenant: Tenant, flt: CallFilter) -> str:
-    """Every matching call with full numbers, as CSV text. The caller (the web layer) puts
-    this behind re-authentication; the export itself is audited with its filters and size."""
-    stmt = _filtered(_visible(actor, tenant), flt)
-    count_stmt = select(func.count()).select_from(stmt.limit(EXPORT_LIMIT + 1).subquery())
-    if (session.scalar(count_stmt) or 0) > EXPORT_LIMIT:
-        raise ValidationError(
-            "date_from", f"more than {EXPORT_LIMIT} calls match: narrow the dates", code="too_many"
-        )
-    entries = session.scalars(stmt.order_by(CallLogEntry.started_at, CallLogEntry.id))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    rows = 0
-    for entry in entries:
-        writer.writerow([_cell(getattr(entry, column)) for column in EXPORT_COLUMNS])
-        rows += 1
-    audit.record(
-        session,
-        actor,
-        "calllog.export",
-        tenant_id=tenant.id,
-        target=("tenant", tenant.id),
-        new={**flt.audited(), "rows": rows},
-    )
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    tenant_slug: str
-    cutoff: datetime
-    deleted: int
-
-
-def purge_expired(
-    session: Session, actor: Actor, now: datetime, tenants: Sequence[Tenant], dry_run: bool = False
-) -> list[PurgeResult]:
-    """Delete each company's call-log entries older than its retention (days before `now`).
-    Audited per company that lost rows; `dry_run` only counts."""
-    if not actor.is_operator:
-        raise PermissionDenied("only the operator's purge job removes call-log entries")
-    results = []
-    for tenant in tenants:
-        cutoff = now - timedelta(days=tenant.calllog_retention_days)
-        where = (CallLogEntry.tenant_id == tenant.id) & (CallLogEntry.started_at < cutoff)
-        count = session.scalar(select(func.count()).select_from(CallLogEntry).where(where)) or 0
-        if count and not dry_run:
-            session.execute(delete(CallLogEntry).where(where))
-            audit.record(
-                session,
-                actor,
-                "calllog.purge",
-                tenant_id=tenant.id,
-                target=("tenant", tenant.id),
-                new={"deleted": count, "before": cutoff.isoformat()},
-            )
-        results.append(PurgeResult(tenant.slug, cutoff, count))
-    return results

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied, ValidationError
+from pbx.services import calllogs_export as exports
 from pbx.services import calllogs_query as calls
 from pbx.services import forwarding, ivr, ivr_edit, queue_edit, queues, tenant_settings
 from pbx.services.actor import SYSTEM, Actor
@@ -262,7 +263,8 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     add_calls(session, tenant, admin, 3)
     add_calls(session, make_tenant(session), admin, 5)
     page = calls.list_calls(session, actor_of(admin), tenant, calls.CallFilter())
-    calls.record_view(session, actor_of(admin), tenant, calls.CallFilter(), len(page.rows), "")
+    detail = calls.view_detail(calls.CallFilter(), len(page.rows), "")
+    calls.record_view(session, actor_of(admin), tenant, detail)
     assert len(page.rows) == 50 and page.next_cursor
     assert all("•" in row.caller for row in page.rows)
     assert {row.duration_s for row in page.rows} == {60} and page.rows[0].duration_text == "1:00"
@@ -273,6 +275,13 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     assert len(mine.rows) == 60
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calllog.view"))
     assert event.new == {"rows": 50, "page": "first"} and event.tenant_id == tenant.id
+    assert calls.is_repeat_view(session, actor_of(admin), tenant, detail)
+    later = event.occurred_at + timedelta(seconds=61)
+    assert not calls.is_repeat_view(session, actor_of(admin), tenant, detail, now=later)
+    other_ip = Actor(admin.id, admin.email, admin.role, tenant.id, "198.51.100.7")
+    assert not calls.is_repeat_view(session, other_ip, tenant, detail)
+    next_page = calls.view_detail(calls.CallFilter(), 13, page.next_cursor)
+    assert not calls.is_repeat_view(session, actor_of(admin), tenant, next_page)
 
 
 def test_list_calls_filters(session, company) -> None:
@@ -312,7 +321,7 @@ def test_reveal_shows_full_numbers_and_is_audited(session, company) -> None:
 def test_export_is_full_csv_and_audited(session, company) -> None:
     tenant, admin, user = company
     add_calls(session, tenant, user, 4)
-    text = calls.export_csv(session, actor_of(admin), tenant, calls.CallFilter())
+    text = exports.export_csv(session, actor_of(admin), tenant, calls.CallFilter())
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 4 and rows[0]["caller"].startswith("+4670")
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calllog.export"))
@@ -338,7 +347,7 @@ def test_export_neutralises_formula_cells(session, company) -> None:
             }
         ],
     )
-    text = calls.export_csv(session, actor_of(admin), tenant, calls.CallFilter())
+    text = exports.export_csv(session, actor_of(admin), tenant, calls.CallFilter())
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["caller"] == "'=HYPERLINK(1)" and row["callee"] == "+46852001000"
 
@@ -351,10 +360,10 @@ def test_purge_removes_only_expired_entries_per_company(session, company) -> Non
     add_calls(session, other, admin, 3, start=T0)
     now = T0 + timedelta(days=31)
     with pytest.raises(PermissionDenied):
-        calls.purge_expired(session, actor_of(admin), now, [tenant])
-    dry = calls.purge_expired(session, SYSTEM, now, [tenant, other], dry_run=True)
+        exports.purge_expired(session, actor_of(admin), now, [tenant])
+    dry = exports.purge_expired(session, SYSTEM, now, [tenant, other], dry_run=True)
     assert [r.deleted for r in dry] == [3, 0]
     assert session.scalar(select(func.count()).select_from(CallLogEntry)) == 6
-    calls.purge_expired(session, SYSTEM, now, [tenant, other])
+    exports.purge_expired(session, SYSTEM, now, [tenant, other])
     left = session.scalars(select(CallLogEntry.tenant_id)).all()
     assert set(left) == {other.id} and actions(session)[-1] == "calllog.purge"

@@ -48,10 +48,6 @@ def test_reloading_one_view_is_audited_once_a_minute(app, as_admin, company) -> 
     as_admin.get("/calls/?disposition=answered")
     as_admin.get("/calls/")
     assert audited(app, "calllog.view") == 3
-    with as_admin.session_transaction() as state:
-        state["calls_seen"][1] -= 1  # as if the last read was a minute ago
-    as_admin.get("/calls/")
-    assert audited(app, "calllog.view") == 4
 
 
 def test_reveal_is_a_post_and_audited(app, as_admin, company: Company) -> None:
