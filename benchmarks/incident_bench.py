@@ -16,12 +16,14 @@ traffic from Python (executemany in one transaction on SQLite, COPY on PostgreSQ
 
     .venv/bin/python benchmarks/incident_bench.py [--backend sqlite|postgresql|both]
         [--rows N] [--companies N] [--scan-companies N] [--legs N] [--pg-url URL]
+        [--only callers|scan] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -87,6 +89,17 @@ def fresh_database(backend: str, pg_url: str, name: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str, pg_url: str) -> None:
+    """Remove a benchmark database (the 10 M-row one takes several GB)."""
+    if url.startswith("sqlite"):
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+        return
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def call_log_indexes() -> list[Index]:
@@ -285,6 +298,8 @@ def bench_callers(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             times.append(time.perf_counter() - t0)
     plan = query_plan(engine, ids)
     engine.dispose()
+    if not args.keep:
+        drop_database(url, args.pg_url)
     return {
         "backend": backend,
         "rows": loaded,
@@ -301,13 +316,15 @@ def query_plan(engine: Engine, ids: list[int]) -> str:
     since, until = (stamp(m, engine.dialect.name == "sqlite") for m in WINDOW)
     where = (
         f"tenant_id IN ({', '.join(map(str, ids))}) AND started_at >= :s "
-        f"AND started_at < :u GROUP BY caller"
+        f"AND started_at < :u GROUP BY caller ORDER BY caller"
     )
     sql = f"SELECT caller, count(*), min(started_at), max(started_at) FROM call_log WHERE {where}"
     prefix = (
         "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
     )
     with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET work_mem = '64MB'"))  # as the service sets for its query
         rows = conn.execute(text(prefix + sql), {"s": since, "u": until}).all()
     return "\n".join(" | ".join(str(c) for c in r) if len(r) > 1 else str(r[0]) for r in rows)
 
@@ -435,6 +452,8 @@ def bench_scan(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         result = scan(session, cli_actor("bench"), since, since + timedelta(days=1))
         seconds = time.perf_counter() - t0
     engine.dispose()
+    if not args.keep:
+        drop_database(url, args.pg_url)
     return {
         "backend": backend,
         "rows": rows,
@@ -455,6 +474,7 @@ def main() -> None:
     parser.add_argument("--legs", type=int, default=200)
     parser.add_argument("--pg-url", default="postgresql+psycopg://127.0.0.1:5432/test")
     parser.add_argument("--only", choices=("callers", "scan"))
+    parser.add_argument("--keep", action="store_true", help="Keep the databases afterwards.")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
