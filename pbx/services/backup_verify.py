@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -117,10 +120,30 @@ def _check_entry(
 
 def _blob_problem(backup: BackupSet, entry: BlobEntry) -> str | None:
     try:
-        with open(backup.blobs.path_for(entry.sha256), "rb") as fh:
-            data = fh.read()
+        return _content_problem(_read(backup.blobs.path_for(entry.sha256)), entry)
     except FileNotFoundError:
         return "is missing from the backup store"
+
+
+_buffers = threading.local()
+
+
+def _read(path: Path) -> memoryview:
+    """The whole file, read into this thread's reusable buffer (no allocation per blob; the
+    view is only valid until this thread reads the next one)."""
+    with open(path, "rb", buffering=0) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        buffer: bytearray | None = getattr(_buffers, "buffer", None)
+        if buffer is None or len(buffer) < size:
+            buffer = _buffers.buffer = bytearray(max(size, 1 << 20))
+        view = memoryview(buffer)
+        done = 0
+        while done < size and (n := fh.readinto(view[done:size])):
+            done += n
+    return view[:done]
+
+
+def _content_problem(data: memoryview, entry: BlobEntry) -> str | None:
     if hashlib.sha256(data).hexdigest() != entry.sha256:
         return "is corrupt (its content no longer matches its hash)"
     if len(data) != entry.size:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from storage.backups.references import BlobRef
 
+Data = bytes | memoryview  # a blob, or a view of a reusable read buffer
+
 
 def kinds_of(refs: Iterable[BlobRef]) -> list[str]:
     """What a blob holds, from the rows that use it: audio, picture and/or original."""
@@ -24,7 +26,7 @@ def kinds_of(refs: Iterable[BlobRef]) -> list[str]:
     return sorted(kinds)
 
 
-def audio_problem(data: bytes) -> str | None:
+def audio_problem(data: Data) -> str | None:
     """None when `data` is a PCM WAV whose frames are all there and last more than 0 ms.
 
     Reads the RIFF chunk headers only (the bytes were just hashed; copying the samples out
@@ -42,7 +44,7 @@ def audio_problem(data: bytes) -> str | None:
     return None
 
 
-def _wav_chunks(data: bytes) -> tuple[tuple[int, int, int] | None, int | None]:
+def _wav_chunks(data: Data) -> tuple[tuple[int, int, int] | None, int | None]:
     """(channels, rate, block align) of the fmt chunk and the data chunk's length, when the
     data chunk lies wholly inside `data`."""
     fmt: tuple[int, int, int] | None = None
@@ -63,7 +65,7 @@ def _wav_chunks(data: bytes) -> tuple[tuple[int, int, int] | None, int | None]:
     return fmt, None
 
 
-def picture_problem(data: bytes) -> str | None:
+def picture_problem(data: Data) -> str | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -76,7 +78,7 @@ def picture_problem(data: bytes) -> str | None:
     return None
 
 
-def content_problem(data: bytes, kinds: Iterable[str]) -> str | None:
+def content_problem(data: Data, kinds: Iterable[str]) -> str | None:
     for kind in kinds:
         check = {"audio": audio_problem, "picture": picture_problem}.get(kind)
         problem = check(data) if check else None
