@@ -12,7 +12,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
 from admin_web.app import db
-from admin_web.auth import login_required, reauth_required, roles_required
+from admin_web.auth import reauth_required, roles_required
 from admin_web.i18n import gettext
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
@@ -63,7 +63,7 @@ def _filter(form: Form) -> calls.CallFilter | None:
 
 
 @bp.get("/")
-@login_required
+@roles_required("company_admin", "user")
 def index() -> Any:
     """One page of calls (50), newest first, numbers masked; filters in the query string."""
     tenant = site_tenant()
@@ -111,7 +111,7 @@ def _translated(labels: dict[str, str]) -> dict[str, str]:
 
 
 @bp.post("/<entry_id>/reveal")
-@login_required
+@roles_required("company_admin", "user")
 def reveal(entry_id: str) -> str:
     """Full numbers of one call: a deliberate, audited act (nothing is revealed by GET)."""
     row = calls.reveal_call(db(), actor(), site_tenant(), entry_id)
@@ -119,7 +119,7 @@ def reveal(entry_id: str) -> str:
 
 
 @bp.post("/export")
-@roles_required("company_admin", "operator")
+@roles_required("company_admin")
 @reauth_required
 def export() -> Any:
     """CSV of every call matching the filters, full numbers; audited."""

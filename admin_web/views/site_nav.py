@@ -51,7 +51,7 @@ NAV: tuple[Section, ...] = (
     Section(
         "Call logs",
         (
-            Entry("site_calls.index", "Call logs", EVERYONE),
+            Entry("site_calls.index", "Call logs", TENANT_PEOPLE),
             Entry("callbacks.index", "Call back", EVERYONE),  # incident response
         ),
     ),

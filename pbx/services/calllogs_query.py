@@ -190,8 +190,10 @@ LIST_COLUMNS = (
 
 
 def visible_calls(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
-    if not (actor.is_operator or actor.tenant_id == tenant.id):
-        raise PermissionDenied("not a user of this company")
+    """The calls `actor` may read: the company's for its admins, their own for users, none
+    for anyone outside the company (operators included: SECURITY.md 24)."""
+    if actor.tenant_id != tenant.id or actor.role not in ("company_admin", "user"):
+        raise PermissionDenied("call logs are for the company's own people")
     stmt = select(*(columns or (CallLogEntry,))).where(CallLogEntry.tenant_id == tenant.id)
     if actor.role == "user":
         stmt = stmt.where(CallLogEntry.user_id == actor.user_id)

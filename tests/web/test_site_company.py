@@ -75,6 +75,7 @@ def test_operator_chooses_a_company(app, client, company: Company, rival: Compan
     page = client.get("/users/").text
     assert rival.user.email in page and company.user.email not in page
     assert post(client, "/company/choose", {"tenant_id": "999999"}).status_code == 404
+    assert client.get("/calls/").status_code == 403  # call logs are the company's own
 
 
 def test_menu_shows_sections_by_role(as_admin, company: Company) -> None:
