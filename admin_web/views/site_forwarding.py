@@ -23,6 +23,7 @@ from admin_web.auth import (
     roles_required,
 )
 from admin_web.i18n import gettext as _
+from admin_web.ratelimit import rate_limit
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from admin_web.views.site_users import scoped_user
 from pbx.errors import ValidationError
@@ -118,6 +119,7 @@ def _review_link(token: str) -> str:
 
 
 @bp.route("/forwarding/review/<token>", methods=["GET", "POST"])
+@rate_limit("30 per minute; 200 per hour", methods=("GET", "POST"))
 def review(token: str) -> Any:
     """The owner's link from the notification: see the change, undo it if it wasn't them."""
     notice = forwarding_review.open_notice(db(), token)
