@@ -105,6 +105,7 @@ def contain() -> Response:
 
 @bp.post("/blocks/lift")
 @roles_required("operator")
+@reauth_required  # it lets calls go to outside numbers again (SECURITY.md 16)
 def lift() -> Response:
     """Switch an account's outside forwarding back on (exactly the rules the block took)."""
     user = db().get(User, form_id(Form(request.form), "user_id"))
