@@ -6,7 +6,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from admin_web import errors, i18n, security_headers
 from admin_web.blueprints import register_blueprints
 from admin_web.runtime import Runtime
 from pbx.config import Settings, load_settings
+from storage.db import begin_for_writing
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -55,6 +56,11 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Requests that may write start their transaction holding SQLite's write lock (see
+# storage.db.begin_for_writing); page views stay plain reads.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def runtime() -> Runtime:
     from flask import current_app
 
@@ -67,6 +73,8 @@ def db() -> Session:
     if "db" not in g:
         g.db = runtime().sessions()
         g.db.begin()
+        if has_request_context() and request.method not in SAFE_METHODS:
+            begin_for_writing(g.db)
     session: Session = g.db
     return session
 

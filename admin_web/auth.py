@@ -21,12 +21,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_login import login_required as _flask_login_required
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from admin_web.app import db
+from admin_web.app import db, runtime
 from admin_web.i18n import gettext
 from pbx.services import accounts_sessions
 from pbx.services.accounts import AccountsConfig
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     manager.localize_callback = gettext
     manager.user_loader(_load_user)
     manager.init_app(app)
+    app.teardown_request(_touch_browser)
 
 
 def accounts_config() -> AccountsConfig:
@@ -78,7 +80,24 @@ def _load_user(token: str) -> SignedIn | None:
     browser = accounts_sessions.resume(s, account, session.get("sid"))
     if browser is None:
         return None
+    if accounts_sessions.needs_touch(browser):
+        g.touch_browser = browser.id
     return SignedIn(account, browser)
+
+
+def _touch_browser(exc: BaseException | None) -> None:
+    """Move the browser session's idle clock on, after the request's own transaction has
+    ended: its own one-statement transaction, so a page view never turns the request's
+    read into a write that collides with another worker's (SQLite "database is locked")."""
+    browser_id = g.pop("touch_browser", None)
+    if browser_id is None or exc is not None or "db" in g:
+        return
+    try:
+        with runtime().unit_of_work() as s:
+            accounts_sessions.touch(s, browser_id)
+    except OperationalError:
+        # The write lock stayed busy past the timeout: the next request touches again.
+        current_app.logger.warning("session %s: last-seen update skipped (busy)", browser_id)
 
 
 def sign_in(account: User, *, with_totp: bool) -> None:

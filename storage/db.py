@@ -34,8 +34,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A connection execution option: "immediate" makes SQLite's BEGIN take the write lock.
+BEGIN_MODE = "sqlite_begin"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    immediate = conn.get_execution_options().get(BEGIN_MODE) == "immediate"
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_for_writing(session: Session) -> None:
+    """Start `session`'s transaction holding SQLite's write lock (a no-op on PostgreSQL).
+
+    In WAL mode a deferred transaction that reads and then writes fails at once with
+    "database is locked" when another connection committed in between (its snapshot is
+    stale, so the busy timeout cannot help). Taking the lock at BEGIN makes concurrent
+    writers queue within the busy timeout instead. Call before the session's first query."""
+    session.connection(execution_options={BEGIN_MODE: "immediate"})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound
@@ -66,16 +66,33 @@ def is_live(row: UserSession, now: datetime) -> bool:
 def resume(
     session: Session, user: User, sid: object, now: datetime | None = None
 ) -> UserSession | None:
-    """The live session behind a cookie, touched; None when ended, timed out or unknown."""
+    """The live session behind a cookie; None when ended, timed out or unknown.
+    Reading only: see `needs_touch` and `touch` for keeping it alive."""
     now = now or utcnow()
     if not isinstance(sid, str) or not sid:
         return None
     row = session.scalar(select(UserSession).where(UserSession.sid_hash == _hash(sid)))
     if row is None or row.user_id != user.id or not is_live(row, now):
         return None
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
-        row.last_seen_at = now
     return row
+
+
+def needs_touch(row: UserSession, now: datetime | None = None) -> bool:
+    """Whether the idle clock of `row` is due to be moved on (at most once a minute)."""
+    return (now or utcnow()) - row.last_seen_at >= TOUCH_INTERVAL
+
+
+def touch(session: Session, session_id: int, now: datetime | None = None) -> None:
+    """Move a session's idle clock on. A single UPDATE, meant as the first statement of a
+    short transaction of its own: on SQLite it then waits for the write lock instead of
+    failing after the request's reads. A revoked session stays revoked (the row's
+    `revoked_at` is untouched), and a concurrent touch is harmless."""
+    now = now or utcnow()
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.last_seen_at < now)
+        .values(last_seen_at=now)
+    )
 
 
 def end_current(session: Session, sid: object, now: datetime | None = None) -> None:

@@ -5,13 +5,14 @@ password reset, a suspension, a TOTP change and "sign out everywhere"."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pbx.security.totp import Totp
 from pbx.services import accounts_admin
@@ -170,3 +171,64 @@ def test_sessions_page_lists_and_ends_one(app: Flask, auth: AuthActions, admin: 
     token = csrf_token(auth.client, "/account/sessions")
     auth.client.post(f"/account/sessions/{first}/end", data={"csrf_token": token})
     assert not signed_in(other.client) and signed_in(auth.client)
+
+
+def test_a_page_view_moves_the_idle_clock_on(
+    uow, client: FlaskClient, auth: AuthActions, admin: tuple
+) -> None:
+    user, password, secret = admin
+    auth.login(user.email, password, secret)
+    with uow() as s:
+        s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id)
+            .values(last_seen_at=utcnow() - timedelta(minutes=25))
+        )
+    assert signed_in(client)
+    with uow() as s:
+        seen = s.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == user.id))
+    assert utcnow() - seen < timedelta(minutes=1)
+    # ...so 25 more idle minutes later the session is still alive (it would not be
+    # without the touch: 50 minutes since the last recorded view).
+    with uow() as s:
+        s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id)
+            .values(last_seen_at=seen - timedelta(minutes=25))
+        )
+    assert signed_in(client)
+
+
+def test_concurrent_page_views_and_writes_never_fail(app: Flask, uow) -> None:
+    """Several browsers of a company load pages while other connections commit writes.
+    Each view is due a last-seen update; none may fail with "database is locked" (on
+    SQLite a read that then writes in the same transaction would, once another
+    connection committed in between)."""
+    with uow() as s:
+        tenant = make_tenant(s)
+        accounts = [make_account(s, tenant, role="company_admin") for _ in range(4)]
+    browsers = []
+    for user, password, secret in accounts:
+        browser = AuthActions(app, app.test_client())
+        browser.login(user.email, password, secret)
+        browsers.append((user, browser.client))
+    failures: list[str] = []
+
+    def browse(user_id: int, browser: FlaskClient) -> None:
+        for _ in range(12):
+            with uow() as s:  # another connection's write, between this browser's views
+                s.execute(
+                    update(UserSession)
+                    .where(UserSession.user_id == user_id)
+                    .values(last_seen_at=utcnow() - timedelta(minutes=2))
+                )
+            status = browser.get("/account/sessions").status_code
+            if status != 200:
+                failures.append(f"user {user_id}: {status}")
+
+    threads = [threading.Thread(target=browse, args=(u.id, c)) for u, c in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
