@@ -20,6 +20,7 @@ def run_gunicorn(host: str, port: int, workers: int, env: dict[str, str] | None 
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("logger_class", "admin_web.access_log.RedactingLogger")
             self.cfg.set("preload_app", False)  # one engine per worker, no shared state
 
         def load(self) -> Any:
