@@ -41,7 +41,13 @@ def index() -> str:
     people = users.list_users(db(), tenant.id, query)
     roles = {role: gettext(label) for role, label in ROLE_LABELS.items()}
     return render_template(
-        "site/users.html", people=people, q=query, roles=roles, base=url_for(".index")
+        "site/users.html",
+        people=people,
+        q=query,
+        roles=roles,
+        base=url_for(".index"),
+        # Each row's picture (or its initials placeholder) by id; the URL is built once.
+        pictures=url_for("media.user_picture", user_id="0").removesuffix("0/picture"),
     )
 
 

@@ -28,6 +28,15 @@ def test_list_and_search(as_admin, company: Company, rival: Company) -> None:
     assert "matchar" in as_admin.get("/users/?q=nobody-at-all").text
 
 
+def test_list_shows_each_persons_picture(as_admin, company: Company) -> None:
+    page = as_admin.get("/users/").text
+    src = f'src="/media/users/{company.user.id}/picture"'
+    assert src in page
+    picture = as_admin.get(f"/media/users/{company.user.id}/picture")
+    # No upload yet: the initials placeholder, served as an image all the same.
+    assert picture.status_code == 200 and picture.mimetype.startswith("image/")
+
+
 def test_create_sends_a_setup_link(app, as_admin, company: Company) -> None:
     data = {"name": "Nya Nisse", "email": "nisse@example.se", "extension": "150", "role": "user"}
     response = post(as_admin, "/users/new", data)
