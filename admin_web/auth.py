@@ -56,6 +56,10 @@ def init_app(app: Flask) -> None:
     settings = app.config["PBX_SETTINGS"]
     app.extensions["pbx_accounts"] = AccountsConfig.from_settings(settings)
     app.config["PERMANENT_SESSION_LIFETIME"] = accounts_sessions.ABSOLUTE_TIMEOUT
+    # The cookie lives as long as the absolute timeout from sign-in; the idle timeout is
+    # server-side (UserSession.last_seen_at). Re-signing and re-sending the cookie on every
+    # response would buy nothing and costs a signature per page view.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     app.config["REMEMBER_COOKIE_DURATION"] = 0  # no "remember me" (SECURITY.md 14)
     manager = LoginManager()
     manager.session_protection = None  # our own server-side session rows do this job
