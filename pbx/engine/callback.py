@@ -18,6 +18,7 @@ from pbx.engine.actions import (
     PlayRecording,
     RecordInto,
     RefuseLeg,
+    RingUser,
     StartTimer,
     StoreRecording,
 )
@@ -55,10 +56,16 @@ _UNANSWERED: dict[type, str] = {
 def start_callback(
     snap: DialplanSnapshot, call_id: str, to: str, slot_id: str, caller_id: str = ""
 ) -> Result:
-    """Begin a record-by-phone session towards `to` (E.164) for `slot_id`."""
+    """Begin a record-by-phone session towards `to` (an E.164 number, or an extension of
+    the company: the desk phone) for `slot_id`."""
     st = CallState(call_id, caller=caller_id, dialled=to, direction="callback")
     if slot_id not in snap.slot_index:
         return _end(snap, st, slot_id, "unknown_slot")
+    desk = snap.user_index.get(to)
+    if desk is not None:  # internal: no destination policy, it never leaves the switchboard
+        return st.moved(CallbackRinging(slot_id, st.at)), [
+            RingUser(desk.ext, desk.user_id, RING_TIME)
+        ]
     refusal = snap.refusal(to)
     if refusal is not None:
         st, log = log_leg(

@@ -34,6 +34,8 @@ def _step(action: a.Action) -> Step | None:  # noqa: PLR0911 - one line per kind
         return {"do": "timer", "seconds": action.seconds}
     if isinstance(action, a.DialExternal):
         return {"do": "ring", "seconds": action.timeout}
+    if isinstance(action, a.RingUser):
+        return {"do": "ring", "seconds": action.timeout, "extension": action.ext}
     if isinstance(action, a.RecordInto):
         return {"do": "record", "take": action.take, "max_seconds": action.max_seconds}
     if isinstance(action, a.PlayRecording):

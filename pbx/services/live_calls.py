@@ -1,7 +1,8 @@
 """Live calls with a person at the other end, driven by the pure call engine.
 
 - "Spela in filen" → "Initiera samtal": `start_callback` has the switchboard call the user's
-  own registered number (E.164; any other number is refused) to record a message slot.
+  own registered number (E.164) or extension (any other number is refused) to record a
+  message slot.
 - A call to the voicemail service number 333 from the user's phone: `dial_service`.
 
 The phone (the browser softphone, or `pbx callback answer`) answers, presses keys, sends what
@@ -69,15 +70,21 @@ class PhoneEvent:
 
 
 def own_number(user: User, number: str) -> str:
-    """The number must be the user's own registered number (SECURITY.md 16: changing that
-    number is a separate, re-authenticated action)."""
+    """The number must be one registered on the user's own account: their mobile (E.164)
+    or their extension (the desk phone). SECURITY.md 16: changing the mobile is a separate,
+    re-authenticated action, and an extension is internal, so no number typed in can make
+    the switchboard call an outsider."""
+    if user.extension and number.strip() == user.extension:
+        return user.extension
     try:
         e164 = parse_e164(number)
     except InvalidNumber as exc:
         raise ValidationError("number", exc.message, code="invalid_number") from None
     if not user.mobile or e164 != user.mobile:
         raise ValidationError(
-            "number", "You can only be called on your own registered number.", code="not_own"
+            "number",
+            "You can only be called on your own registered number or extension.",
+            code="not_own",
         )
     return e164
 

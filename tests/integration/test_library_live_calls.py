@@ -113,11 +113,22 @@ def test_silence_is_not_stored_and_the_caller_is_asked_again(
 def test_only_your_own_registered_number_can_be_called(
     session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
 ) -> None:
-    for number in ("+46701234567", "0735550101", "+4690012345"):
+    colleague = make_user(session, session.get(Tenant, admin.tenant_id), role="user")
+    for number in ("+46701234567", "0735550101", "+4690012345", colleague.extension, "999"):
         with pytest.raises(ValidationError) as refused:
             live_calls.start_callback(session, file_blobs, actor_of(admin), admin, slot, number)
         assert refused.value.field == "number"
     assert session.scalars(select(LiveCall)).all() == []
+
+
+def test_the_callback_can_ring_your_own_extension(
+    session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
+) -> None:
+    call = live_calls.start_callback(
+        session, file_blobs, actor_of(admin), admin, slot, f" {admin.extension} "
+    )
+    assert (call.status, did(call)) == ("ringing", ["ring"])
+    assert call.steps[0]["extension"] == admin.extension
 
 
 def test_a_declined_call_ends_and_changes_nothing(

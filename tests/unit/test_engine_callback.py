@@ -17,6 +17,7 @@ from pbx.engine.actions import (
     PlayTone,
     RecordInto,
     RefuseLeg,
+    RingUser,
     StartTimer,
     StoreRecording,
     WriteCallLog,
@@ -41,6 +42,19 @@ def answered() -> tuple[CallState, list[Action]]:
     state, actions = start_callback(SNAP, "cb-1", ANNA_MOBILE, SLOT)
     assert actions == [DialExternal(ANNA_MOBILE, 30)]
     return feed(state, Answer(at=4.0))
+
+
+def test_an_extension_rings_the_desk_phone_without_the_outside_policy() -> None:
+    state, actions = start_callback(SNAP, "cb-desk", "201", SLOT)
+    assert actions == [RingUser("201", "u-anna", 30)]
+    state, actions = feed(state, Answer(at=3.0))
+    assert state.phase == CallbackRecording(SLOT, 1, 3.0)
+
+
+def test_an_unknown_extension_is_not_rung() -> None:
+    state, actions = start_callback(SNAP, "cb-none", "999", SLOT)
+    assert isinstance(state.phase, Ended)
+    assert not any(isinstance(a, RingUser | DialExternal) for a in actions)
 
 
 def finished(actions: list[Action]) -> str:
