@@ -30,7 +30,9 @@ def create_menu(
 ) -> IvrMenu:
     _check(actor, tenant)
     menu = IvrMenu(tenant_id=tenant.id, name=identifiers.name(name, max_length=100))
-    _settings(session, tenant, menu, prompt_slot_id, invalid_slot_id, timeout_seconds, max_retries)
+    apply_settings(
+        session, tenant, menu, prompt_slot_id, invalid_slot_id, timeout_seconds, max_retries
+    )
     session.add(menu)
     session.flush()
     audit.record(
@@ -44,7 +46,7 @@ def create_menu(
     return menu
 
 
-def _settings(
+def apply_settings(
     session: Session,
     tenant: Tenant,
     menu: IvrMenu,
@@ -53,6 +55,8 @@ def _settings(
     timeout: int,
     retries: int,
 ) -> None:
+    """Validate and set a menu's prompt, invalid-input message, timeout and retries (the same
+    rules when a menu is created and when it is edited)."""
     if not 2 <= timeout <= 60:
         raise ValidationError("timeout_seconds", "timeout must be 2–60 seconds")
     if not 1 <= retries <= 10:

@@ -39,7 +39,7 @@ def update_menu(
     old = _settings_of(menu)
     menu.name = identifiers.name(name, max_length=100)
     # The same rules as at creation (slot of this company, 2–60 s, 1–10 retries).
-    ivr._settings(
+    ivr.apply_settings(
         session, tenant, menu, prompt_slot_id, invalid_slot_id, timeout_seconds, max_retries
     )
     new = _settings_of(menu)
