@@ -37,6 +37,12 @@ def signed_in(client: FlaskClient) -> bool:
     return client.get("/account/sessions").status_code == 200
 
 
+def set_sessions(uow, user_id: int, **values) -> None:
+    """Move the clocks of every browser session of the account (as time passing would)."""
+    with uow() as s:
+        s.execute(update(UserSession).where(UserSession.user_id == user_id).values(**values))
+
+
 @pytest.fixture
 def admin(uow) -> tuple:
     with uow() as s:
@@ -143,12 +149,7 @@ def test_idle_and_absolute_timeouts(
 ) -> None:
     user, password, secret = admin
     auth.login(user.email, password, secret)
-    with uow() as s:
-        s.execute(
-            update(UserSession)
-            .where(UserSession.user_id == user.id)
-            .values({column: utcnow() - age})
-        )
+    set_sessions(uow, user.id, **{column: utcnow() - age})
     assert signed_in(client) is expected
 
 
@@ -178,24 +179,14 @@ def test_a_page_view_moves_the_idle_clock_on(
 ) -> None:
     user, password, secret = admin
     auth.login(user.email, password, secret)
-    with uow() as s:
-        s.execute(
-            update(UserSession)
-            .where(UserSession.user_id == user.id)
-            .values(last_seen_at=utcnow() - timedelta(minutes=25))
-        )
+    set_sessions(uow, user.id, last_seen_at=utcnow() - timedelta(minutes=25))
     assert signed_in(client)
     with uow() as s:
         seen = s.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == user.id))
     assert utcnow() - seen < timedelta(minutes=1)
     # ...so 25 more idle minutes later the session is still alive (it would not be
     # without the touch: 50 minutes since the last recorded view).
-    with uow() as s:
-        s.execute(
-            update(UserSession)
-            .where(UserSession.user_id == user.id)
-            .values(last_seen_at=seen - timedelta(minutes=25))
-        )
+    set_sessions(uow, user.id, last_seen_at=seen - timedelta(minutes=25))
     assert signed_in(client)
 
 
@@ -216,12 +207,8 @@ def test_concurrent_page_views_and_writes_never_fail(app: Flask, uow) -> None:
 
     def browse(user_id: int, browser: FlaskClient) -> None:
         for _ in range(12):
-            with uow() as s:  # another connection's write, between this browser's views
-                s.execute(
-                    update(UserSession)
-                    .where(UserSession.user_id == user_id)
-                    .values(last_seen_at=utcnow() - timedelta(minutes=2))
-                )
+            # Another connection's write, between this browser's views.
+            set_sessions(uow, user_id, last_seen_at=utcnow() - timedelta(minutes=2))
             status = browser.get("/account/sessions").status_code
             if status != 200:
                 failures.append(f"user {user_id}: {status}")
