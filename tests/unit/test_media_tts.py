@@ -199,7 +199,7 @@ def test_offline_gtts_falls_back_to_espeak_within_a_second() -> None:
         reason = "this machine reaches Google; the offline path cannot be shown here"
         if IN_CI:
             pytest.fail(reason)
-        pytest.skip(reason)
+        pytest.skip(f"{reason} (outside CI only)")
     gtts = GttsEngine(timeout_s=0.5)
     tts = FallbackTts([gtts, EspeakEngine()])
 
