@@ -18,6 +18,7 @@ from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
 from pbx.services import calllogs_export
 from pbx.services import calllogs_query as calls
+from storage.db import begin_for_writing
 
 bp = Blueprint("site_calls", __name__, url_prefix="/calls")
 FILTER_FIELDS = ("date_from", "date_to", "number", "disposition")
@@ -89,6 +90,7 @@ def _audit_read(tenant: Any, detail: dict[str, object]) -> None:
         return
     request_session.commit()
     with request_session.begin():
+        begin_for_writing(request_session)
         calls.record_view(request_session, actor(), tenant, detail)
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, or_, select, text, tuple_
+from sqlalchemy import Integer, Select, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -282,13 +282,11 @@ def is_repeat_view(
 def record_view(session: Session, actor: Actor, tenant: Tenant, detail: dict[str, object]) -> None:
     """Audit one read of the list (SECURITY.md 23).
 
-    Meant for a short transaction of its own, right after the read: the entry is written
-    even if the page then fails to render. On SQLite the write lock is taken *before* the
-    chain's tail is read, so concurrent readers of the list queue for the lock instead of
-    failing with "database is locked" (a deferred transaction that reads and then writes
-    fails when another writer committed in between)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE audit_events SET id = id WHERE 0"))  # takes the lock
+    Meant for a short transaction of its own, right after the read, begun with
+    `storage.db.begin_for_writing`: the entry is written even if the page then fails to
+    render, and on SQLite concurrent readers of the list queue for the write lock instead of
+    failing with "database is locked" (a deferred transaction that reads the chain's tail and
+    then writes fails when another writer committed in between)."""
     audit.record(
         session, actor, VIEW_ACTION, tenant_id=tenant.id, target=("tenant", tenant.id), new=detail
     )
