@@ -53,11 +53,12 @@ def _register_library(app: Flask) -> None:
 
 def _register_incidents(app: Flask) -> None:
     """Incident response (issue 8): operator console, containment, affected callers and
-    recovery, the incident register, call-back lists."""
+    recovery, the incident register, call-back lists; restore drills (issue 7)."""
     from admin_web.views import (
         callbacks_page,
         incidents,
         operator,
+        operator_backups,
         operator_contain,
         operator_notify,
     )
@@ -66,6 +67,7 @@ def _register_incidents(app: Flask) -> None:
         operator.bp,
         operator_contain.bp,
         operator_notify.bp,
+        operator_backups.bp,
         incidents.bp,
         callbacks_page.bp,
     ):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.backup_drill import CompanyDrill, DrillCertificate
-from storage.models import BackupDrill, BackupDrillCompany
+from storage.models import BackupDrill, BackupDrillCompany, Tenant
 
 
 def record_drill(session: Session, actor: Actor, certificate: DrillCertificate) -> BackupDrill:
@@ -135,3 +135,22 @@ def certificate_text(certificate: DrillCertificate) -> str:
         )
         lines += [f"      {p}" for p in c.problems[:20]]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class CompanyDrillStatus:
+    """One row of the operator's drill page: a company and its newest drill, if any."""
+
+    tenant_slug: str
+    tenant_name: str
+    last: LastDrill | None
+
+
+def drill_status(session: Session) -> list[CompanyDrillStatus]:
+    """Every company, with its newest drill result; companies never drilled (new since the
+    last drill) are listed too, so a gap is visible rather than silently absent."""
+    last = {d.tenant_id: d for d in last_drill_per_company(session)}
+    tenants = session.execute(select(Tenant.id, Tenant.slug, Tenant.name).order_by(Tenant.slug))
+    return [
+        CompanyDrillStatus(slug, name, last.get(tenant_id)) for tenant_id, slug, name in tenants
+    ]

@@ -13,6 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from pbx.services import forwarding
+from pbx.services.actor import SYSTEM
+from pbx.services.backup_drill import CompanyDrill, DrillCertificate
+from pbx.services.backup_drill_results import record_drill
 from storage.models import FraudAlert, IncidentCompany
 from tests.integration.incident_world import (
     ATTACKER_IP,
@@ -31,6 +34,7 @@ OPERATOR_PAGES = (
     "/operator/forwarding",
     "/operator/affected-callers",
     "/operator/recovery",
+    "/operator/drills",
 )
 
 
@@ -276,3 +280,37 @@ def test_operator_register_pages_render_and_record(
     recovery = client.get(f"/operator/recovery?tenant={site.world.tenant.slug}")
     assert recovery.status_code == 200 and "Saknas fortfarande" in recovery.get_data(as_text=True)
     assert client.get("/incidents/show?id=999").status_code == 404
+
+
+def test_drill_page_shows_each_companys_newest_drill(
+    app: Flask, auth: AuthActions, site: Site
+) -> None:
+    """The operator sees per company whether the newest backup was proven restorable; a
+    company with no drill yet is listed as such, not left out."""
+    tenant, bystander_id = site.world.tenant, site.world.bystander.tenant_id
+    older = DrillCertificate(
+        "20260701T020000Z-aaaa", "2026-07-01T02:00:00+00:00", "sqlite",
+        "2026-07-01T03:00:00+00:00", "2026-07-01T03:05:00+00:00", restorable=True,
+        calls_checked=True,
+        companies=[CompanyDrill(tenant.id, tenant.slug, tenant.name, True, 12, 0, 2, 5, 7, 7)],
+    )  # fmt: skip
+    newer = DrillCertificate(
+        "20260708T020000Z-bbbb", "2026-07-08T02:00:00+00:00", "sqlite",
+        "2026-07-08T03:00:00+00:00", "2026-07-08T03:05:00+00:00", restorable=False,
+        calls_checked=True,
+        companies=[CompanyDrill(
+            tenant.id, tenant.slug, tenant.name, False, 12, 1, 2, 5, 7, 6,
+            ["Välkommen: audio does not restore"],
+        )],
+    )  # fmt: skip
+    with app.extensions["pbx"].unit_of_work() as s:
+        record_drill(s, SYSTEM, older)
+        record_drill(s, SYSTEM, newer)
+        bystander = s.get(type(tenant), bystander_id)
+    page = sign_in(auth, site.operator).get("/operator/drills").get_data(as_text=True)
+    row = page.split(f'data-company="{tenant.slug}"')[1].split("</tr>")[0]
+    assert 'data-result="failed"' in row and "20260708T020000Z-bbbb" in row
+    assert "Inte återställningsbar" in row and "6 / 7" in row
+    assert "Välkommen: audio does not restore" in row
+    other = page.split(f'data-company="{bystander.slug}"')[1].split("</tr>")[0]
+    assert 'data-result="none"' in other and "Aldrig övad" in other
