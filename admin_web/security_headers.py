@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Blueprint, Flask, current_app
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,3 +24,14 @@ def init_app(app: Flask) -> None:
         if current_app.config["SESSION_COOKIE_SECURE"]:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
+
+
+def no_store(blueprint: Blueprint) -> None:
+    """Keep every response of `blueprint` out of browser and proxy caches: pages with codes,
+    secrets, full numbers or incident data must not linger after sign-out (SECURITY.md 6)."""
+    blueprint.after_request(_no_store)
+
+
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -25,6 +25,7 @@ from admin_web.auth import (
 from admin_web.i18n import gettext as _
 from admin_web.password_messages import flash_problems
 from admin_web.ratelimit import rate_limit
+from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
 from pbx import identifiers
 from pbx.errors import ValidationError
@@ -39,10 +40,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 LINK_KEY = "password_link"
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 @bp.get("/password/<token>")

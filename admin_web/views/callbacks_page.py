@@ -12,6 +12,7 @@ from flask import Blueprint, Response, render_template
 
 from admin_web.app import db, runtime
 from admin_web.auth import login_required, reauth_required, roles_required
+from admin_web.security_headers import no_store
 from admin_web.views.site_common import actor, site_tenant
 from pbx.incident import callbacks
 from pbx.incident.rules import ZONE
@@ -19,10 +20,7 @@ from pbx.incident.rules import ZONE
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 @bp.get("/")

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from admin_web.app import db, runtime
 from admin_web.auth import roles_required
 from admin_web.i18n import gettext as _
+from admin_web.security_headers import no_store
 from admin_web.views import incident_forms as forms
 from admin_web.views.operator import form_id
 from admin_web.views.site_common import Form, actor, render_form
@@ -24,10 +25,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 ADMINS = ("operator", "company_admin")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 @bp.get("/")

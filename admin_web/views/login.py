@@ -28,6 +28,7 @@ from admin_web.auth import (
 )
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
+from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
 from pbx.services import accounts_login as login_service
 from pbx.services import accounts_sessions, accounts_totp
@@ -39,11 +40,8 @@ PENDING_SECONDS = 5 * 60
 FAILED = "Sign-in failed. Check what you typed. After repeated failures you must wait a while."
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Codes, secrets and QR codes must not stay in a browser or proxy cache (SECURITY.md 6).
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Codes, secrets and QR codes must not stay in a browser or proxy cache (SECURITY.md 6).
+no_store(bp)
 
 
 def _home() -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from admin_web.app import db
 from admin_web.auth import accounts_config, reauth_required, roles_required
 from admin_web.i18n import gettext as _
+from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, error_text
 from pbx.errors import NotFound, ValidationError
 from pbx.incident import alerts, assessment, containment, register
@@ -26,10 +27,7 @@ from storage.models import ForwardingBlock, User, utcnow
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 def form_id(form: Form, name: str) -> int:

@@ -8,19 +8,17 @@ proven restorable, and when.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 
 from admin_web.app import db
 from admin_web.auth import roles_required
+from admin_web.security_headers import no_store
 from pbx.services.backup_drill_results import drill_status
 
 bp = Blueprint("operator_backups", __name__, url_prefix="/operator")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 @bp.get("/drills")

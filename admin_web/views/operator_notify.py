@@ -13,6 +13,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from admin_web.app import db, runtime
 from admin_web.auth import reauth_required, roles_required
 from admin_web.i18n import gettext as _
+from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import (
     parse_window,
     tenant_choices,
@@ -26,10 +27,7 @@ from pbx.incident.rules import ZONE
 bp = Blueprint("operator_notify", __name__, url_prefix="/operator")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 @bp.get("/affected-callers")

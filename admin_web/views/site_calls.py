@@ -14,6 +14,7 @@ from flask_login import current_user
 from admin_web.app import db
 from admin_web.auth import reauth_required, roles_required
 from admin_web.i18n import gettext
+from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
 from pbx.services import calllogs_export
@@ -39,10 +40,7 @@ DIRECTION_LABELS = {
 }
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # numbers never linger in a cache
-    return response
+no_store(bp)
 
 
 @bp.app_template_filter("local_time")

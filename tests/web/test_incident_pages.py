@@ -92,7 +92,10 @@ def test_the_console_is_for_operators_only(app: Flask, auth: AuthActions, site: 
         assert [client.get(p).status_code for p in OPERATOR_PAGES] == [403] * len(OPERATOR_PAGES)
         assert post(client, "/operator/scan", {}).status_code == 403
     client = sign_in(auth, site.operator)
-    assert [client.get(p).status_code for p in OPERATOR_PAGES] == [200] * len(OPERATOR_PAGES)
+    pages = [client.get(p) for p in OPERATOR_PAGES]
+    assert [page.status_code for page in pages] == [200] * len(OPERATOR_PAGES)
+    # Incident data never lingers in a browser or proxy cache.
+    assert {page.headers["Cache-Control"] for page in pages} == {"no-store"}
     assert "Operatörskonsol" in client.get("/operator/").get_data(as_text=True)
 
 
