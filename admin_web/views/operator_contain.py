@@ -13,11 +13,13 @@ from werkzeug.wrappers import Response
 from admin_web.app import db
 from admin_web.auth import accounts_config, reauth_required, roles_required
 from admin_web.i18n import gettext as _
+from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import parse_window, tenant_choices, tenant_of_form
 from admin_web.views.site_common import Form, actor, render_form
 from pbx.incident import forwarding_changes, response
 
 bp = Blueprint("operator_contain", __name__, url_prefix="/operator")
+no_store(bp)
 
 
 @bp.get("/contain")
