@@ -24,7 +24,6 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_login import login_required as _flask_login_required
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from admin_web.app import db, runtime
@@ -77,13 +76,10 @@ def accounts_config() -> AccountsConfig:
 
 
 def _load_user(token: str) -> SignedIn | None:
-    s = db()
-    account = s.scalar(select(User).where(User.session_token == token))
-    if account is None or account.status != "active":
+    found = accounts_sessions.resume(db(), token, session.get("sid"))
+    if found is None:
         return None
-    browser = accounts_sessions.resume(s, account, session.get("sid"))
-    if browser is None:
-        return None
+    account, browser = found
     if accounts_sessions.needs_touch(browser):
         g.touch_browser = browser.id
     return SignedIn(account, browser)

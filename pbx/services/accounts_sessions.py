@@ -64,17 +64,25 @@ def is_live(row: UserSession, now: datetime) -> bool:
 
 
 def resume(
-    session: Session, user: User, sid: object, now: datetime | None = None
-) -> UserSession | None:
-    """The live session behind a cookie; None when ended, timed out or unknown.
-    Reading only: see `needs_touch` and `touch` for keeping it alive."""
+    session: Session, session_token: object, sid: object, now: datetime | None = None
+) -> tuple[User, UserSession] | None:
+    """The active account and live browser session behind a cookie (its rotating session
+    token and browser id), in one query; None when either is gone, ended, timed out or
+    suspended. Reading only: see `needs_touch` and `touch` for keeping it alive."""
     now = now or utcnow()
-    if not isinstance(sid, str) or not sid:
+    if not isinstance(session_token, str) or not isinstance(sid, str) or not sid:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.sid_hash == _hash(sid)))
-    if row is None or row.user_id != user.id or not is_live(row, now):
+    found = session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.session_token == session_token, UserSession.sid_hash == _hash(sid))
+    ).first()
+    if found is None:
         return None
-    return row
+    user, row = found
+    if user.status != "active" or not is_live(row, now):
+        return None
+    return user, row
 
 
 def needs_touch(row: UserSession, now: datetime | None = None) -> bool:
