@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from pbx.services import accounts_notify as notify
 from pbx.services import audit
 from pbx.services.accounts import rotate_session_token
 from pbx.services.actor import Actor
-from storage.models import User, UserSession, utcnow
+from storage.models import Tenant, User, UserSession, utcnow
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -63,26 +64,37 @@ def is_live(row: UserSession, now: datetime) -> bool:
     )
 
 
+class Resumed(NamedTuple):
+    """Who is behind a cookie: the account, its browser session and its company (None for
+    operators). Keeping the company referenced keeps it in the session's identity map, so
+    the page's `session.get(Tenant, id)` needs no query of its own."""
+
+    account: User
+    browser: UserSession
+    company: Tenant | None
+
+
 def resume(
     session: Session, session_token: object, sid: object, now: datetime | None = None
-) -> tuple[User, UserSession] | None:
-    """The active account and live browser session behind a cookie (its rotating session
-    token and browser id), in one query; None when either is gone, ended, timed out or
-    suspended. Reading only: see `needs_touch` and `touch` for keeping it alive."""
+) -> Resumed | None:
+    """The active account, live browser session and company behind a cookie (its rotating
+    session token and browser id), in one query; None when the account or the session is
+    gone, ended, timed out or suspended. Reading only: see `needs_touch` and `touch`."""
     now = now or utcnow()
     if not isinstance(session_token, str) or not isinstance(sid, str) or not sid:
         return None
     found = session.execute(
-        select(User, UserSession)
+        select(User, UserSession, Tenant)
         .join(UserSession, UserSession.user_id == User.id)
+        .outerjoin(Tenant, Tenant.id == User.tenant_id)
         .where(User.session_token == session_token, UserSession.sid_hash == _hash(sid))
     ).first()
     if found is None:
         return None
-    user, row = found
-    if user.status != "active" or not is_live(row, now):
+    resumed = Resumed(*found)
+    if resumed.account.status != "active" or not is_live(resumed.browser, now):
         return None
-    return user, row
+    return resumed
 
 
 def needs_touch(row: UserSession, now: datetime | None = None) -> bool:
