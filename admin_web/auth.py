@@ -30,9 +30,8 @@ from admin_web.app import db, runtime
 from admin_web.i18n import gettext
 from pbx.services import accounts_sessions
 from pbx.services.accounts import AccountsConfig
-from pbx.services.accounts_sessions import Resumed
 from pbx.services.actor import Actor
-from storage.models import Tenant, User
+from storage.models import Tenant, User, UserSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 REAUTH_WINDOW_SECONDS = 5 * 60
@@ -44,10 +43,10 @@ KEPT_ON_LOGIN = ("lang",)
 class SignedIn(UserMixin):  # type: ignore[misc]
     """flask-login's user: the account row and its live browser session."""
 
-    def __init__(self, found: Resumed) -> None:
-        self.account = found.account
-        self.browser = found.browser
-        self.company = found.company  # held for the request: see Resumed
+    def __init__(self, account: User, browser: UserSession, company: Tenant | None = None) -> None:
+        self.account = account
+        self.browser = browser
+        self.company = company  # held for the request: see accounts_sessions.Resumed
 
     def get_id(self) -> str:
         return self.account.session_token
@@ -83,7 +82,7 @@ def _load_user(token: str) -> SignedIn | None:
         return None
     if accounts_sessions.needs_touch(found.browser):
         g.touch_browser = found.browser.id
-    return SignedIn(found)
+    return SignedIn(*found)
 
 
 def _touch_browser(exc: BaseException | None) -> None:
@@ -109,8 +108,7 @@ def sign_in(account: User, *, with_totp: bool) -> None:
     sid, browser = accounts_sessions.start(db(), account, client_ip(), request.user_agent.string)
     session["sid"] = sid
     session.permanent = True
-    company = db().get(Tenant, account.tenant_id) if account.tenant_id is not None else None
-    login_user(SignedIn(Resumed(account, browser, company)), remember=False, fresh=True)
+    login_user(SignedIn(account, browser), remember=False, fresh=True)
     if with_totp:
         mark_reauthenticated()
 
