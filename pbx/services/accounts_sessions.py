@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound
@@ -64,6 +64,16 @@ def is_live(row: UserSession, now: datetime) -> bool:
     )
 
 
+# Built once, values bound per request: every signed-in page view runs this query, and
+# building the statement anew each time cost more than running it.
+RESUME = (
+    select(User, UserSession, Tenant)
+    .join(UserSession, UserSession.user_id == User.id)
+    .outerjoin(Tenant, Tenant.id == User.tenant_id)
+    .where(User.session_token == bindparam("token"), UserSession.sid_hash == bindparam("sid_hash"))
+)
+
+
 class Resumed(NamedTuple):
     """Who is behind a cookie: the account, its browser session and its company (None for
     operators). Keeping the company referenced keeps it in the session's identity map, so
@@ -83,12 +93,7 @@ def resume(
     now = now or utcnow()
     if not isinstance(session_token, str) or not isinstance(sid, str) or not sid:
         return None
-    found = session.execute(
-        select(User, UserSession, Tenant)
-        .join(UserSession, UserSession.user_id == User.id)
-        .outerjoin(Tenant, Tenant.id == User.tenant_id)
-        .where(User.session_token == session_token, UserSession.sid_hash == _hash(sid))
-    ).first()
+    found = session.execute(RESUME, {"token": session_token, "sid_hash": _hash(sid)}).first()
     if found is None:
         return None
     resumed = Resumed(*found)

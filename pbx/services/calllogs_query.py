@@ -9,12 +9,14 @@ the listing never hands out a full outside number without an audit entry naming 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, or_, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -113,18 +115,18 @@ class CallRow:
         return f"{self.duration_s // 60}:{self.duration_s % 60:02d}"
 
     @classmethod
-    def listed(cls, row: Any, own: frozenset[str]) -> CallRow:
-        """A row of LIST_COLUMNS, masked except the company's `own` numbers (built 50 times
+    def listed(cls, row: Any) -> CallRow:
+        """A row of LIST_COLUMNS, masked except the company's own numbers (built 50 times
         a page: positional arguments, no closures)."""
         return cls(
             row.id,
             row.started_at,
-            row.caller if row.caller in own else mask(row.caller),
-            row.callee if row.callee in own else mask(row.callee),
+            row.caller if row.caller_own else mask(row.caller),
+            row.callee if row.callee_own else mask(row.callee),
             row.direction,
             row.disposition,
             row.duration_s,
-            row.forwarded_to if row.forwarded_to in own else mask(row.forwarded_to),
+            row.forwarded_to if row.forwarded_to_own else mask(row.forwarded_to),
             row.refused_reason or "",
             True,
         )
@@ -176,6 +178,13 @@ class CallPage:
 
 
 # The list reads plain rows of these columns: no ORM objects for a read-only page.
+def _own(column: Any, name: str) -> Any:
+    """Whether `column` holds one of the company's own numbers (shown in full: they are on
+    its website, not a caller's), worked out in the list's own query."""
+    own = PhoneNumber.e164 == column, PhoneNumber.tenant_id == CallLogEntry.tenant_id
+    return exists().where(*own).label(name)
+
+
 LIST_COLUMNS = (
     CallLogEntry.id,
     CallLogEntry.started_at,
@@ -186,34 +195,94 @@ LIST_COLUMNS = (
     CallLogEntry.disposition,
     CallLogEntry.forwarded_to,
     CallLogEntry.refused_reason,
+    _own(CallLogEntry.caller, "caller_own"),
+    _own(CallLogEntry.callee, "callee_own"),
+    _own(CallLogEntry.forwarded_to, "forwarded_to_own"),
 )
 
 
 def visible_calls(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
     """The calls `actor` may read: the company's for its admins, their own for users, none
     for anyone outside the company (operators included: SECURITY.md 24)."""
-    if actor.tenant_id != tenant.id or actor.role not in ("company_admin", "user"):
-        raise PermissionDenied("call logs are for the company's own people")
+    _check_reader(actor, tenant)
     stmt = select(*(columns or (CallLogEntry,))).where(CallLogEntry.tenant_id == tenant.id)
     if actor.role == "user":
         stmt = stmt.where(CallLogEntry.user_id == actor.user_id)
     return stmt
 
 
-def filtered(stmt: Query, flt: CallFilter) -> Query:
+def _check_reader(actor: Actor, tenant: Tenant) -> None:
+    if actor.tenant_id != tenant.id or actor.role not in ("company_admin", "user"):
+        raise PermissionDenied("call logs are for the company's own people")
+
+
+# Each condition of a call-log query, keyed by its (first) bound parameter: a query's shape
+# is the set of parameters it has, so its statement is built once per shape (`_page_query`).
+CONDITIONS = {
+    "tenant_id": CallLogEntry.tenant_id == bindparam("tenant_id"),
+    "user_id": CallLogEntry.user_id == bindparam("user_id"),
+    "date_from": CallLogEntry.started_at >= bindparam("date_from"),
+    "date_to": CallLogEntry.started_at < bindparam("date_to"),  # the midnight after the day
+    "number": or_(
+        CallLogEntry.caller == bindparam("number"), CallLogEntry.callee == bindparam("number")
+    ),
+    "disposition": CallLogEntry.disposition == bindparam("disposition"),
+    # Keyset paging by a row-value comparison, so both databases walk the
+    # (tenant, started_at) index.
+    "after_started": tuple_(CallLogEntry.started_at, CallLogEntry.id)
+    < tuple_(
+        bindparam("after_started", type_=CallLogEntry.started_at.type),
+        bindparam("after_id", type_=CallLogEntry.id.type),
+    ),
+}
+
+
+def filter_params(flt: CallFilter) -> dict[str, object]:
+    """The filter as bound parameters, named after their CONDITIONS."""
+    params: dict[str, object] = {}
     if flt.date_from:
-        stmt = stmt.where(CallLogEntry.started_at >= _midnight(flt.date_from))
+        params["date_from"] = _midnight(flt.date_from)
     if flt.date_to:
-        stmt = stmt.where(CallLogEntry.started_at < _midnight(flt.date_to + timedelta(days=1)))
+        params["date_to"] = _midnight(flt.date_to + timedelta(days=1))
     if flt.number:
-        stmt = stmt.where(or_(CallLogEntry.caller == flt.number, CallLogEntry.callee == flt.number))
+        params["number"] = flt.number
     if flt.disposition:
-        stmt = stmt.where(CallLogEntry.disposition == flt.disposition)
-    return stmt
+        params["disposition"] = flt.disposition
+    return params
+
+
+def filtered(stmt: Query, flt: CallFilter) -> Query:
+    params = filter_params(flt)
+    return stmt.where(*_conditions(params)).params(params)
+
+
+def _conditions(names: Collection[str]) -> list[Any]:
+    return [condition for name, condition in CONDITIONS.items() if name in names]
 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZONE)
+
+
+@lru_cache(maxsize=256)  # shapes: 2 roles × 2⁵ filter/cursor combinations, × page sizes
+def _page_query(names: frozenset[str], limit: int) -> Query:
+    """The list's statement for one shape of query. The busiest page of the site: building
+    it anew for every view cost more than running it."""
+    return (
+        select(*LIST_COLUMNS)
+        .where(*_conditions(names))
+        .order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc())
+        .limit(limit + 1)
+    )
+
+
+def _page_params(actor: Actor, tenant: Tenant, flt: CallFilter, cursor: str) -> dict[str, object]:
+    params: dict[str, object] = {"tenant_id": tenant.id, **filter_params(flt)}
+    if actor.role == "user":
+        params["user_id"] = actor.user_id
+    if cursor:
+        params["after_started"], params["after_id"] = _parse_cursor(cursor)
+    return params
 
 
 def list_calls(
@@ -224,33 +293,31 @@ def list_calls(
     cursor: str = "",
     limit: int = PAGE_SIZE,
 ) -> CallPage:
-    """One page, newest first, numbers masked. Keyset paging (`cursor` is the last row's
-    "started_at|id"), so page 1,000 costs what page 1 does. Audit the read with
-    `is_repeat_view` and `record_view`."""
-    stmt = filtered(visible_calls(actor, tenant, *LIST_COLUMNS), flt)
-    if cursor:
-        started, entry_id = _parse_cursor(cursor)
-        # A row-value comparison, so both databases walk the (tenant, started_at) index.
-        stmt = stmt.where(tuple_(CallLogEntry.started_at, CallLogEntry.id) < (started, entry_id))
-    stmt = stmt.order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc()).limit(limit + 1)
-    entries = list(session.execute(stmt))
+    """One page, newest first, numbers masked but the company's own. Keyset paging
+    (`cursor` is the last row's "started_at|id"), so page 1,000 costs what page 1 does.
+    Audit the read with `is_repeat_view` and `record_view`."""
+    _check_reader(actor, tenant)
+    params = _page_params(actor, tenant, flt, cursor)
+    entries = list(session.execute(_page_query(frozenset(params), limit), params))
     more = len(entries) > limit
     entries = entries[:limit]
     last = entries[-1] if more else None
     next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
-    own = company_numbers(session, tenant)
-    return CallPage([CallRow.listed(e, own) for e in entries], next_cursor)
-
-
-def company_numbers(session: Session, tenant: Tenant) -> frozenset[str]:
-    """The company's own numbers: shown in full (they are on its website, not a caller's)."""
-    stmt = select(PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant.id)
-    return frozenset(session.scalars(stmt))
+    return CallPage([CallRow.listed(e) for e in entries], next_cursor)
 
 
 def view_detail(flt: CallFilter, rows: int, cursor: str) -> dict[str, object]:
     """What the audit entry of one list read says: the filters, the page, the row count."""
     return {**flt.audited(), "page": cursor or "first", "rows": rows}
+
+
+# The newest list read of one person (built once: it runs on every view of the list).
+LAST_VIEW = (
+    select(AuditEvent.occurred_at, AuditEvent.ip, AuditEvent.tenant_id, AuditEvent.new)
+    .where(AuditEvent.actor_user_id == bindparam("user_id"), AuditEvent.action == VIEW_ACTION)
+    .order_by(AuditEvent.id.desc())
+    .limit(1)
+)
 
 
 def is_repeat_view(
@@ -265,14 +332,10 @@ def is_repeat_view(
     view is audited once a minute, not once per reload; the list shows masked numbers only,
     and full numbers (reveal, export) are audited every time. A read, so the check stays in
     the request's transaction; any worker answers the same (no local state)."""
-    columns = (AuditEvent.occurred_at, AuditEvent.ip, AuditEvent.tenant_id, AuditEvent.new)
-    last = session.execute(
-        select(*columns)
-        .where(AuditEvent.actor_user_id == actor.user_id, AuditEvent.action == VIEW_ACTION)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    if last is None or actor.user_id is None:
+    if actor.user_id is None:
+        return False
+    last = session.execute(LAST_VIEW, {"user_id": actor.user_id}).first()
+    if last is None:
         return False
     occurred: datetime = last.occurred_at
     same = last.ip == actor.ip and last.tenant_id == tenant.id and last.new == detail

@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied, ValidationError
@@ -19,7 +19,7 @@ from pbx.services.actor import SYSTEM, Actor
 from pbx.services.calllog import write_entries
 from pbx.services.targets import Target
 from pbx.services.user_admin import update_user
-from storage.models import AuditEvent, CallLogEntry, Tenant, User
+from storage.models import AuditEvent, CallLogEntry, PhoneNumber, Tenant, User
 from tests.builders import make_tenant, make_user
 
 
@@ -302,6 +302,43 @@ def test_list_calls_filters(session, company) -> None:
     assert err.value.field == "date_to"
 
 
+def test_list_calls_shows_only_the_companys_own_numbers_in_full(session, company) -> None:
+    tenant, admin, user = company
+    other = make_tenant(session)
+    own, theirs = "+46852001000", "+46852009999"
+    for owner, e164 in ((tenant, own), (other, theirs)):
+        session.add(PhoneNumber(tenant_id=owner.id, e164=e164, target_kind="user"))
+    add_calls(session, tenant, user, 2)
+    session.execute(
+        update(CallLogEntry)
+        .where(CallLogEntry.tenant_id == tenant.id)
+        .values(caller=theirs, forwarded_to="+46701234567")
+    )
+    rows = calls.list_calls(session, actor_of(admin), tenant, calls.CallFilter()).rows
+    assert {(r.caller, r.callee, r.forwarded_to) for r in rows} == {
+        ("+46•••••••99", own, "+46•••••••67")  # another company's number is a caller's here
+    }
+
+
+def test_list_calls_pages_through_every_filter_at_once(session, company) -> None:
+    tenant, admin, user = company
+    add_calls(session, tenant, user, 40)
+    add_calls(session, tenant, admin, 40, start=T0 - timedelta(days=1))
+    flt = calls.make_filter(date_from="2026-07-03", date_to="2026-07-03", disposition="busy")
+    first = calls.list_calls(session, actor_of(user), tenant, flt, limit=15)
+    rest = calls.list_calls(session, actor_of(user), tenant, flt, first.next_cursor, limit=15)
+    seen = [r.id for r in first.rows + rest.rows]
+    expected = session.scalars(
+        select(CallLogEntry.id)
+        .where(CallLogEntry.user_id == user.id, CallLogEntry.disposition == "busy")
+        .order_by(CallLogEntry.started_at.desc())
+    ).all()
+    assert seen == expected and len(seen) == 20 and not rest.next_cursor
+    by_number = calls.make_filter(number="+46700000004", date_to="2026-07-02")
+    older = calls.list_calls(session, actor_of(admin), tenant, by_number).rows
+    assert [r.started_at for r in older] == [T0 - timedelta(days=1, minutes=4)]
+
+
 def test_reveal_shows_full_numbers_and_is_audited(session, company) -> None:
     tenant, admin, user = company
     add_calls(session, tenant, user, 2)
@@ -326,6 +363,9 @@ def test_export_is_full_csv_and_audited(session, company) -> None:
     assert len(rows) == 4 and rows[0]["caller"].startswith("+4670")
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calllog.export"))
     assert event.new["rows"] == 4
+    busy = calls.make_filter(disposition="busy", date_from="2026-07-03", date_to="2026-07-03")
+    text = exports.export_csv(session, actor_of(admin), tenant, busy)
+    assert [row["disposition"] for row in csv.DictReader(io.StringIO(text))] == ["busy"] * 2
 
 
 def test_export_neutralises_formula_cells(session, company) -> None:
