@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pbx.services.calllog import write_entries
-from storage.models import AuditEvent
+from storage.models import AuditEvent, CallLogEntry
 from tests.web.site_data import T0, Company, post, stale_reauth
 
 pytest_plugins = ["tests.web.site_fixtures"]
@@ -39,6 +39,24 @@ def test_admin_sees_masked_calls_and_the_read_is_audited(app, as_admin, company)
     assert "+46•••••••01" in page.text and "+46701234501" not in page.text
     assert company.main_number in page.text  # the company's own number is not a secret
     assert audited(app, "calllog.view") == 1
+
+
+def test_a_row_reads_as_a_call_and_outside_text_stays_text(app, as_admin, company) -> None:
+    spoofed = '"><img src=x>&'  # a caller ID is whatever the caller's network sent
+    call = dict(CALL, tenant_id=company.tenant_id, call_id="x1", caller=spoofed)
+    answered = dict(call, answered_at=T0, ended_at=T0.replace(minute=3, second=5))
+    with app.extensions["pbx"].unit_of_work() as s:
+        write_entries(s, [dict(answered, disposition="answered", forwarded_to="+46709876543")])
+        entry_id = s.scalar(select(CallLogEntry.id).where(CallLogEntry.call_id == "x1"))
+    page = as_admin.get("/calls/").text
+    row = next(line for line in page.splitlines() if f"/calls/{entry_id}/reveal" in line)
+    assert "<img" not in page and "&#34;&gt;&lt;img src=x&gt;&amp;" in row
+    assert "<td>2026-07-03 11:00</td>" in row  # Swedish summer time, not UTC
+    assert "Inkommande" in row and 'class="disp-answered">Besvarat<' in row
+    assert "<td>3:05</td>" in row and "+46•••••••43" in row and "Visa nummer" in row
+    post(as_admin, "/language", {"lang": "en", "next": "/calls/"}, "/calls/")
+    row = next(x for x in as_admin.get("/calls/").text.splitlines() if "/reveal" in x)
+    assert "Incoming" in row and ">Answered<" in row and "Show numbers" in row
 
 
 def test_reloading_one_view_is_audited_once_a_minute(app, as_admin, company) -> None:
