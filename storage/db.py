@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
+# See _ping_idle_connections.
+PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "pbx_idle_since"
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+
+def make_engine(url: str, ping_after_idle: float = PING_AFTER_IDLE_S, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout; a server
+    database gets its idle connections pinged before use (`ping_after_idle` seconds)."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -21,8 +28,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # SAVEPOINTs; emit BEGIN ourselves so a unit of work reads one consistent snapshot.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before use when it sat unused for `after` seconds: the
+    server may have restarted meanwhile, and a dead connection is then replaced (and the
+    rest of the pool with it) before the request sees it. Connections in steady use are not
+    pinged: a ping on every checkout (`pool_pre_ping`) cost a round trip per page view, and
+    if the server goes away while they are busy, the failing query invalidates the pool
+    itself, so the requests in flight at that moment fail and the next ones work."""
+
+    def note_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return  # a fresh connection, or one in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise InvalidatePoolError(f"idle connection is dead: {err}") from err
+
+    event.listen(engine, "checkin", note_checkin)
+    event.listen(engine, "checkout", ping_if_idle)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
