@@ -80,16 +80,17 @@ def index() -> Any:
 
 
 def _audit_read(tenant: Any, detail: dict[str, object]) -> None:
-    """Audit the read (unless it repeats the same view within a minute) at once, in a short
-    transaction of its own (see record_view): the request's read-only transaction ends here,
-    the rest of the page needs no other."""
-    request_session = db()
-    if calls.is_repeat_view(request_session, actor(), tenant, detail):
+    """Audit the read (unless this browser had the same view audited within a minute) at
+    once, in a short transaction of its own (see record_view): the request's read-only
+    transaction ends here, the rest of the page needs no other."""
+    browser = current_user.browser
+    if calls.is_repeat_view(browser, actor(), tenant, detail):
         return
+    request_session = db()
     request_session.commit()
     with request_session.begin():
         begin_for_writing(request_session)
-        calls.record_view(request_session, actor(), tenant, detail)
+        calls.record_view(request_session, actor(), tenant, detail, browser)
 
 
 def _page(form: Form, page: calls.CallPage) -> Any:

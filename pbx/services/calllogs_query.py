@@ -8,6 +8,8 @@ the listing never hands out a full outside number without an audit entry naming 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
@@ -16,7 +18,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -26,7 +28,7 @@ from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.scope import get_scoped
-from storage.models import AuditEvent, CallLogEntry, PhoneNumber, Tenant, utcnow
+from storage.models import CallLogEntry, PhoneNumber, Tenant, UserSession, utcnow
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
 PAGE_SIZE = 50
@@ -316,48 +318,60 @@ def view_detail(flt: CallFilter, rows: int, cursor: str) -> dict[str, object]:
     return {**flt.audited(), "page": cursor or "first", "rows": rows}
 
 
-# The newest list read of one person (built once: it runs on every view of the list).
-LAST_VIEW = (
-    select(AuditEvent.occurred_at, AuditEvent.ip, AuditEvent.tenant_id, AuditEvent.new)
-    .where(AuditEvent.actor_user_id == bindparam("user_id"), AuditEvent.action == VIEW_ACTION)
-    .order_by(AuditEvent.id.desc())
-    .limit(1)
-)
+def view_key(actor: Actor, tenant: Tenant, detail: dict[str, object]) -> str:
+    """What makes two reads of the list the same view: who, from which address, in which
+    company, with which filters and page (a digest; kept on the browser session)."""
+    view = [actor.user_id, actor.ip, tenant.id, detail]
+    return hashlib.sha256(json.dumps(view, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def is_repeat_view(
-    session: Session,
+    browser: UserSession,
     actor: Actor,
     tenant: Tenant,
     detail: dict[str, object],
     now: datetime | None = None,
 ) -> bool:
-    """Whether this person already read this same view (filters, page, rows) from the same
-    address within the last minute, as the newest entry of theirs says. Reloading one
-    view is audited once a minute, not once per reload; the list shows masked numbers only,
-    and full numbers (reveal, export) are audited every time. A read, so the check stays in
-    the request's transaction; any worker answers the same (no local state)."""
-    if actor.user_id is None:
+    """Whether this browser session had this same view (person, address, company, filters,
+    page) audited within the last minute. Reloading one view is audited once a minute, not
+    once per reload; the list shows masked numbers only, and full numbers (reveal, export)
+    are audited every time. Answered from the session row that signing in loaded (no query
+    of its own: the list is the site's busiest page); any worker answers the same."""
+    at = browser.calllog_read_at
+    if at is None or browser.calllog_read_key != view_key(actor, tenant, detail):
         return False
-    last = session.execute(LAST_VIEW, {"user_id": actor.user_id}).first()
-    if last is None:
-        return False
-    occurred: datetime = last.occurred_at
-    same = last.ip == actor.ip and last.tenant_id == tenant.id and last.new == detail
-    return bool(same) and (now or utcnow()) - occurred < REPEAT_WINDOW
+    return (now or utcnow()) - at < REPEAT_WINDOW
 
 
-def record_view(session: Session, actor: Actor, tenant: Tenant, detail: dict[str, object]) -> None:
-    """Audit one read of the list (SECURITY.md 23).
+def record_view(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    detail: dict[str, object],
+    browser: UserSession | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Audit one read of the list (SECURITY.md 23), and remember it on the `browser`
+    session for `is_repeat_view`.
 
     Meant for a short transaction of its own, right after the read, begun with
     `storage.db.begin_for_writing`: the entry is written even if the page then fails to
     render, and on SQLite concurrent readers of the list queue for the write lock instead of
     failing with "database is locked" (a deferred transaction that reads the chain's tail and
     then writes fails when another writer committed in between)."""
+    now = now or utcnow()
     audit.record(
-        session, actor, VIEW_ACTION, tenant_id=tenant.id, target=("tenant", tenant.id), new=detail
+        session,
+        actor,
+        VIEW_ACTION,
+        tenant_id=tenant.id,
+        target=("tenant", tenant.id),
+        new=detail,
+        at=now,
     )
+    if browser is not None:
+        remembered = {"calllog_read_key": view_key(actor, tenant, detail), "calllog_read_at": now}
+        session.execute(update(UserSession).where(UserSession.id == browser.id).values(remembered))
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:

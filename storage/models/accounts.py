@@ -53,6 +53,11 @@ class UserSession(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The call-log view this browser last had audited (a digest of who, from where, which
+    # company, filters and page) and when: reloading it within a minute is not audited
+    # again (pbx.services.calllogs_query.is_repeat_view).
+    calllog_read_key: Mapped[str | None] = mapped_column(String(64))
+    calllog_read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AccountToken(Base):

@@ -12,9 +12,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied, ValidationError
+from pbx.services import (
+    accounts_sessions,
+    forwarding,
+    ivr,
+    ivr_edit,
+    queue_edit,
+    queues,
+    tenant_settings,
+)
 from pbx.services import calllogs_export as exports
 from pbx.services import calllogs_query as calls
-from pbx.services import forwarding, ivr, ivr_edit, queue_edit, queues, tenant_settings
 from pbx.services.actor import SYSTEM, Actor
 from pbx.services.calllog import write_entries
 from pbx.services.targets import Target
@@ -264,7 +272,10 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     add_calls(session, make_tenant(session), admin, 5)
     page = calls.list_calls(session, actor_of(admin), tenant, calls.CallFilter())
     detail = calls.view_detail(calls.CallFilter(), len(page.rows), "")
-    calls.record_view(session, actor_of(admin), tenant, detail)
+    _, browser = accounts_sessions.start(session, admin, "192.0.2.10", "test")
+    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, detail)
+    calls.record_view(session, actor_of(admin), tenant, detail, browser)
+    session.refresh(browser)
     assert len(page.rows) == 50 and page.next_cursor
     assert all("•" in row.caller for row in page.rows)
     assert {row.duration_s for row in page.rows} == {60} and page.rows[0].duration_text == "1:00"
@@ -275,13 +286,15 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     assert len(mine.rows) == 60
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calllog.view"))
     assert event.new == {"rows": 50, "page": "first"} and event.tenant_id == tenant.id
-    assert calls.is_repeat_view(session, actor_of(admin), tenant, detail)
-    later = event.occurred_at + timedelta(seconds=61)
-    assert not calls.is_repeat_view(session, actor_of(admin), tenant, detail, now=later)
+    assert calls.is_repeat_view(browser, actor_of(admin), tenant, detail)
+    later = browser.calllog_read_at + timedelta(seconds=61)
+    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, detail, now=later)
     other_ip = Actor(admin.id, admin.email, admin.role, tenant.id, "198.51.100.7")
-    assert not calls.is_repeat_view(session, other_ip, tenant, detail)
+    assert not calls.is_repeat_view(browser, other_ip, tenant, detail)
     next_page = calls.view_detail(calls.CallFilter(), 13, page.next_cursor)
-    assert not calls.is_repeat_view(session, actor_of(admin), tenant, next_page)
+    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, next_page)
+    _, other_browser = accounts_sessions.start(session, admin, "192.0.2.10", "test")
+    assert not calls.is_repeat_view(other_browser, actor_of(admin), tenant, detail)
 
 
 def test_list_calls_filters(session, company) -> None:

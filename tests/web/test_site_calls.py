@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from pbx.services.calllog import write_entries
-from storage.models import AuditEvent, CallLogEntry
+from storage.models import AuditEvent, CallLogEntry, UserSession
 from tests.web.site_data import T0, Company, post, stale_reauth
 
 pytest_plugins = ["tests.web.site_fixtures"]
+MINUTE = timedelta(seconds=61)
 CALL = {
     "leg": 0,
     "tenant_id": 1,
@@ -66,6 +68,13 @@ def test_reloading_one_view_is_audited_once_a_minute(app, as_admin, company) -> 
     as_admin.get("/calls/?disposition=answered")
     as_admin.get("/calls/")
     assert audited(app, "calllog.view") == 3
+    with app.extensions["pbx"].unit_of_work() as s:  # a minute passes
+        for browser in s.scalars(
+            select(UserSession).where(UserSession.calllog_read_at.is_not(None))
+        ):
+            browser.calllog_read_at -= MINUTE
+    as_admin.get("/calls/")
+    assert audited(app, "calllog.view") == 4
 
 
 def test_reveal_is_a_post_and_audited(app, as_admin, company: Company) -> None:
