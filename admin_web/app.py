@@ -14,7 +14,7 @@ from admin_web import errors, i18n, security_headers
 from admin_web.blueprints import register_blueprints
 from admin_web.runtime import Runtime
 from pbx.config import Settings, load_settings
-from storage.db import begin_for_writing
+from storage.db import begin_for_writing, begin_reading
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -57,7 +57,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
 
 
 # Requests that may write start their transaction holding SQLite's write lock (see
-# storage.db.begin_for_writing); page views stay plain reads.
+# storage.db.begin_for_writing); page views only read (storage.db.begin_reading).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -73,7 +73,9 @@ def db() -> Session:
     if "db" not in g:
         g.db = runtime().sessions()
         g.db.begin()
-        if has_request_context() and request.method not in SAFE_METHODS:
+        if has_request_context() and request.method in SAFE_METHODS:
+            begin_reading(g.db)
+        elif has_request_context():
             begin_for_writing(g.db)
     session: Session = g.db
     return session

@@ -27,9 +27,11 @@ def make_engine(url: str, ping_after_idle: float = PING_AFTER_IDLE_S, **kwargs: 
         # pysqlite's legacy transaction handling starts transactions lazily and breaks
         # SAVEPOINTs; emit BEGIN ourselves so a unit of work reads one consistent snapshot.
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _refuse_writes)
         return engine
     engine = create_engine(url, **kwargs)
     _ping_idle_connections(engine, ping_after_idle)
+    event.listen(engine, "before_cursor_execute", _refuse_writes)
     return engine
 
 
@@ -83,6 +85,45 @@ def begin_for_writing(session: Session) -> None:
     stale, so the busy timeout cannot help). Taking the lock at BEGIN makes concurrent
     writers queue within the busy timeout instead. Call before the session's first query."""
     session.connection(execution_options={BEGIN_MODE: "immediate"})
+
+
+def begin_reading(session: Session) -> None:
+    """Start `session` as a page view: it may read, and any INSERT, UPDATE or DELETE on its
+    connection fails with `WriteInPageView` (on both databases, so tests catch a view that
+    writes where it should not). On PostgreSQL it reads in autocommit: no BEGIN and COMMIT
+    round trips for a page that only reads (each query sees the data committed before it).
+    A view that must write ends this with `session.commit()` and starts a transaction of its
+    own with `begin_for_writing`. Call before the session's first query."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    session.connection(execution_options=options)
+
+
+def read_snapshot(session: Session) -> None:
+    """In a page view begun with `begin_reading`, read the rest from one snapshot: a read-only
+    transaction after all. For reports that stream many rows (server-side cursors need a
+    transaction on PostgreSQL) and want one consistent picture of them."""
+    session.commit()
+    session.begin()
+    session.connection(execution_options={READ_ONLY: True})
+
+
+class WriteInPageView(RuntimeError):
+    """A write on a connection begun with `begin_reading`: a programming error."""
+
+
+# A connection execution option: set by begin_reading, checked before every statement.
+READ_ONLY = "pbx_read_only"
+
+
+def _refuse_writes(
+    conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    if context is None or not conn.get_execution_options().get(READ_ONLY):
+        return
+    if context.isinsert or context.isupdate or context.isdelete:
+        raise WriteInPageView(f"a page view tried to write: {statement[:80]}")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

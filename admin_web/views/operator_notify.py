@@ -23,6 +23,7 @@ from admin_web.views.operator_forms import (
 from admin_web.views.site_common import Form, actor, render_form
 from pbx.incident import callers, letters, mailer, recovery, rerecord
 from pbx.incident.rules import ZONE
+from storage.db import read_snapshot
 
 bp = Blueprint("operator_notify", __name__, url_prefix="/operator")
 
@@ -91,6 +92,7 @@ def recovery_page() -> Any:
     if tenant is not None:
         days = form.integer("days", 7) or 7
         since = datetime.now(ZONE) - timedelta(days=max(1, min(days, 365)))
+        read_snapshot(db())  # the media scan streams every reference of the company
         board = recovery.dashboard(db(), runtime().blobs(db()), tenant, since)
     return render_form(
         "incident/recovery.html", form, board=board, tenant=tenant, tenants=tenant_choices()
