@@ -3,15 +3,19 @@ Mina inställningar), rendered by templates/_nav.html.
 
 Each entry names an endpoint; an entry whose endpoint does not exist (yet) is left out, so
 the hooks below light up by themselves when the feature that owns them registers its
-blueprint. To add a page to the menu, add one line here.
+blueprint. To add a page to the menu, add one line here. The rendered menu is kept per role,
+language and page (`menu_html`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+
+from admin_web.i18n import current_language
 
 bp = Blueprint("site_nav", __name__)
 
@@ -124,11 +128,21 @@ def _build(role: str) -> list[Shown]:
     return shown
 
 
+def menu_html() -> Markup:
+    """The menu as HTML for this role, language and page. Rendered once per process for
+    each: it is on every page, and nothing else changes it."""
+    role = current_user.account.role if current_user.is_authenticated else ""
+    key = (role, current_language(), request.endpoint)
+    cache: dict[tuple[str, str, str | None], Markup] = current_app.extensions.setdefault(
+        "site_menu_html", {}
+    )
+    if key not in cache:
+        menu = menu_for(role) if role else []
+        html = render_template("_nav.html", site_menu=menu, current_endpoint=request.endpoint)
+        cache[key] = Markup(html)
+    return cache[key]
+
+
 @bp.app_context_processor
 def _menu() -> dict[str, object]:
-    if not current_user.is_authenticated:
-        return {"site_menu": [], "current_endpoint": request.endpoint}
-    return {
-        "site_menu": menu_for(current_user.account.role),
-        "current_endpoint": request.endpoint,
-    }
+    return {"site_menu_html": menu_html}

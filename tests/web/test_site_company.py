@@ -3,6 +3,8 @@ choice, and the menu (sections per role, the language switch)."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -83,6 +85,12 @@ def test_menu_shows_sections_by_role(as_admin, company: Company) -> None:
     for label in ("Organisation", "Samtalslista", "Säkerhet", "Mina inställningar", "Knappval"):
         assert label in page, label
     assert 'aria-current="page"' in page
+
+
+def test_menu_marks_the_page_it_is_on(as_admin, company: Company) -> None:
+    for path in ("/users/", "/calls/", "/users/"):  # the menu is kept per page: not mixed up
+        current = re.findall(r'<a href="([^"]+)" aria-current="page"', as_admin.get(path).text)
+        assert current == [path], path
 
 
 def test_user_menu_has_no_organisation(as_user, company: Company) -> None:
