@@ -45,7 +45,9 @@ no_store(bp)
 
 @bp.app_template_filter("local_time")
 def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(calls.ZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
+    """'2026-07-03 11:00' in Swedish time (isoformat, cut: cheaper than strftime, and the
+    call log shows fifty a page)."""
+    return moment.astimezone(calls.ZONE).isoformat(" ", "minutes")[:16] if moment else ""
 
 
 @bp.app_context_processor

@@ -305,7 +305,8 @@ def list_calls(
     Audit the read with `is_repeat_view` and `record_view`."""
     _check_reader(actor, tenant)
     params = _page_params(actor, tenant, flt, cursor)
-    entries = list(session.execute(_page_query(frozenset(params), limit), params))
+    # Plain rows, through the session's connection: the ORM has nothing to add here.
+    entries = session.connection().execute(_page_query(frozenset(params), limit), params).all()
     more = len(entries) > limit
     entries = entries[:limit]
     last = entries[-1] if more else None
