@@ -5,6 +5,7 @@ after re-authentication) is audited too. Times are shown in Swedish time."""
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape as html_escape
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -116,37 +117,30 @@ def _translated(labels: dict[str, str]) -> dict[str, str]:
 # page, and fifty rows through Jinja (eleven escaped values each) cost more than the rest of
 # the page. Outside data (numbers a caller chose) is escaped per row; labels, the button
 # text and the link once per page; times, durations and ids are ours.
-ROW = (
-    '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="disp-{}">{}</td><td>{}</td>'
-    '<td>{}</td><td><button type="submit" formaction="{}{}/reveal" class="linklike">'
-    "{}</button></td></tr>\n"
-)
-
-
 def _rows_html(
     rows: list[calls.CallRow], outcomes: dict[str, str], directions: dict[str, str]
 ) -> Markup:
     outcome = {key: escape(text) for key, text in outcomes.items()}
     direction = {key: escape(text) for key, text in directions.items()}
-    base, show = escape(url_for("site_calls.index")), escape(gettext("Show numbers"))
-    return Markup(
-        "".join(
-            ROW.format(
-                local_time(row.started_at),
-                escape(row.caller),
-                escape(row.callee),
-                direction.get(row.direction, ""),
-                row.disposition if row.disposition in outcome else "",
-                outcome.get(row.disposition, ""),
-                row.duration_text,
-                escape(row.forwarded_to) if row.forwarded_to else "–",
-                base,
-                row.id,
-                show,
-            )
-            for row in rows
+    base = escape(url_for("site_calls.index"))
+    show = escape(gettext("Show numbers"))
+    html = []
+    for row in rows:  # a loop of f-strings: the cheapest way Python builds these
+        kind = row.disposition if row.disposition in outcome else ""
+        forwarded = _text(row.forwarded_to) if row.forwarded_to else "–"
+        html.append(
+            f"<tr><td>{local_time(row.started_at)}</td><td>{_text(row.caller)}</td>"
+            f"<td>{_text(row.callee)}</td><td>{direction.get(row.direction, '')}</td>"
+            f'<td class="disp-{kind}">{outcome.get(kind, "")}</td><td>{row.duration_text}</td>'
+            f'<td>{forwarded}</td><td><button type="submit" formaction="{base}{row.id}/reveal"'
+            f' class="linklike">{show}</button></td></tr>\n'
         )
-    )
+    return Markup("".join(html))
+
+
+def _text(value: str) -> str:
+    """Outside text made safe in HTML text and attributes (&, <, >, " and ' escaped)."""
+    return html_escape(value, quote=True)
 
 
 @bp.post("/<entry_id>/reveal")

@@ -52,7 +52,7 @@ def test_a_row_reads_as_a_call_and_outside_text_stays_text(app, as_admin, compan
         entry_id = s.scalar(select(CallLogEntry.id).where(CallLogEntry.call_id == "x1"))
     page = as_admin.get("/calls/").text
     row = next(line for line in page.splitlines() if f"/calls/{entry_id}/reveal" in line)
-    assert "<img" not in page and "&#34;&gt;&lt;img src=x&gt;&amp;" in row
+    assert "<img" not in page and "&quot;&gt;&lt;img src=x&gt;&amp;" in row
     assert "<td>2026-07-03 11:00</td>" in row  # Swedish summer time, not UTC
     assert "Inkommande" in row and 'class="disp-answered">Besvarat<' in row
     assert "<td>3:05</td>" in row and "+46•••••••43" in row and "Visa nummer" in row
