@@ -18,7 +18,16 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    bindparam,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -186,8 +195,8 @@ class CallPage:
 def _own(column: Any, name: str) -> Any:
     """Whether `column` holds one of the company's own numbers (shown in full: they are on
     its website, not a caller's), worked out in the list's own query."""
-    own = PhoneNumber.e164 == column, PhoneNumber.tenant_id == CallLogEntry.tenant_id
-    return exists().where(*own).label(name)
+    numbers = select(PhoneNumber.e164).where(PhoneNumber.tenant_id == bindparam("tenant_id"))
+    return column.in_(numbers.scalar_subquery()).label(name)
 
 
 # The list reads plain rows of these columns (no ORM objects for a read-only page), in the
@@ -279,7 +288,9 @@ def _page_query(names: frozenset[str], limit: int) -> Query:
         select(*LIST_COLUMNS)
         .where(*_conditions(names))
         .order_by(CallLogEntry.started_at.desc(), CallLogEntry.id.desc())
-        .limit(limit + 1)
+        # Written into the SQL, not bound: PostgreSQL then keeps one plan for the prepared
+        # statement, where a bound LIMIT made it plan the query again on every view.
+        .limit(literal_column(str(int(limit) + 1)))
     )
 
 
