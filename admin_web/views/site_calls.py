@@ -18,7 +18,7 @@ from admin_web.i18n import gettext
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
-from pbx.services import calllogs_export
+from pbx.services import calllogs_export, calllogs_reads
 from pbx.services import calllogs_query as calls
 from storage.db import begin_for_writing
 
@@ -78,7 +78,9 @@ def index() -> Any:
         except ValidationError as exc:
             form.fail(exc)
         else:
-            _audit_read(tenant, calls.view_detail(flt, len(page.rows), form.text("cursor")))
+            _audit_read(
+                tenant, calllogs_reads.view_detail(flt, len(page.rows), form.text("cursor"))
+            )
     return _page(form, page)
 
 
@@ -87,13 +89,13 @@ def _audit_read(tenant: Any, detail: dict[str, object]) -> None:
     once, in a short transaction of its own (see record_view): the request's read-only
     transaction ends here, the rest of the page needs no other."""
     browser = current_user.browser
-    if calls.is_repeat_view(browser, actor(), tenant, detail):
+    if calllogs_reads.is_repeat_view(browser, actor(), tenant, detail):
         return
     request_session = db()
     request_session.commit()
     with request_session.begin():
         begin_for_writing(request_session)
-        calls.record_view(request_session, actor(), tenant, detail, browser)
+        calllogs_reads.record_view(request_session, actor(), tenant, detail, browser)
 
 
 def _page(form: Form, page: calls.CallPage) -> Any:

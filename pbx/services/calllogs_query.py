@@ -8,8 +8,6 @@ the listing never hands out a full outside number without an audit entry naming 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
@@ -26,7 +24,6 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -37,13 +34,11 @@ from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.scope import get_scoped
-from storage.models import CallLogEntry, PhoneNumber, Tenant, UserSession, utcnow
+from storage.models import CallLogEntry, PhoneNumber, Tenant
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
 PAGE_SIZE = 50
 MASK = "•"
-VIEW_ACTION = "calllog.view"
-REPEAT_WINDOW = timedelta(minutes=1)
 # Dates in the filter are the company's calendar days (the product is Swedish).
 ZONE = ZoneInfo("Europe/Stockholm")
 _EXTENSION = re.compile(r"^[0-9]{2,6}$")
@@ -313,7 +308,7 @@ def list_calls(
 ) -> CallPage:
     """One page, newest first, numbers masked but the company's own. Keyset paging
     (`cursor` is the last row's "started_at|id"), so page 1,000 costs what page 1 does.
-    Audit the read with `is_repeat_view` and `record_view`."""
+    Audit the read with `calllogs_reads.is_repeat_view` and `record_view`."""
     _check_reader(actor, tenant)
     params = _page_params(actor, tenant, flt, cursor)
     # Plain rows, through the session's connection: the ORM has nothing to add here.
@@ -323,67 +318,6 @@ def list_calls(
     last = entries[-1] if more else None
     next_cursor = f"{last.started_at.isoformat()}|{last.id}" if last else ""
     return CallPage([CallRow.listed(e) for e in entries], next_cursor)
-
-
-def view_detail(flt: CallFilter, rows: int, cursor: str) -> dict[str, object]:
-    """What the audit entry of one list read says: the filters, the page, the row count."""
-    return {**flt.audited(), "page": cursor or "first", "rows": rows}
-
-
-def view_key(actor: Actor, tenant: Tenant, detail: dict[str, object]) -> str:
-    """What makes two reads of the list the same view: who, from which address, in which
-    company, with which filters and page (a digest; kept on the browser session)."""
-    view = [actor.user_id, actor.ip, tenant.id, detail]
-    return hashlib.sha256(json.dumps(view, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def is_repeat_view(
-    browser: UserSession,
-    actor: Actor,
-    tenant: Tenant,
-    detail: dict[str, object],
-    now: datetime | None = None,
-) -> bool:
-    """Whether this browser session had this same view (person, address, company, filters,
-    page) audited within the last minute. Reloading one view is audited once a minute, not
-    once per reload; the list shows masked numbers only, and full numbers (reveal, export)
-    are audited every time. Answered from the session row that signing in loaded (no query
-    of its own: the list is the site's busiest page); any worker answers the same."""
-    at = browser.calllog_read_at
-    if at is None or browser.calllog_read_key != view_key(actor, tenant, detail):
-        return False
-    return (now or utcnow()) - at < REPEAT_WINDOW
-
-
-def record_view(
-    session: Session,
-    actor: Actor,
-    tenant: Tenant,
-    detail: dict[str, object],
-    browser: UserSession | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Audit one read of the list (SECURITY.md 23), and remember it on the `browser`
-    session for `is_repeat_view`.
-
-    Meant for a short transaction of its own, right after the read, begun with
-    `storage.db.begin_for_writing`: the entry is written even if the page then fails to
-    render, and on SQLite concurrent readers of the list queue for the write lock instead of
-    failing with "database is locked" (a deferred transaction that reads the chain's tail and
-    then writes fails when another writer committed in between)."""
-    now = now or utcnow()
-    audit.record(
-        session,
-        actor,
-        VIEW_ACTION,
-        tenant_id=tenant.id,
-        target=("tenant", tenant.id),
-        new=detail,
-        at=now,
-    )
-    if browser is not None:
-        remembered = {"calllog_read_key": view_key(actor, tenant, detail), "calllog_read_at": now}
-        session.execute(update(UserSession).where(UserSession.id == browser.id).values(remembered))
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:

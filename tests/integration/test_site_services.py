@@ -23,6 +23,7 @@ from pbx.services import (
 )
 from pbx.services import calllogs_export as exports
 from pbx.services import calllogs_query as calls
+from pbx.services import calllogs_reads as reads
 from pbx.services.actor import SYSTEM, Actor
 from pbx.services.calllog import write_entries
 from pbx.services.targets import Target
@@ -271,10 +272,10 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     add_calls(session, tenant, admin, 3)
     add_calls(session, make_tenant(session), admin, 5)
     page = calls.list_calls(session, actor_of(admin), tenant, calls.CallFilter())
-    detail = calls.view_detail(calls.CallFilter(), len(page.rows), "")
+    detail = reads.view_detail(calls.CallFilter(), len(page.rows), "")
     _, browser = accounts_sessions.start(session, admin, "192.0.2.10", "test")
-    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, detail)
-    calls.record_view(session, actor_of(admin), tenant, detail, browser)
+    assert not reads.is_repeat_view(browser, actor_of(admin), tenant, detail)
+    reads.record_view(session, actor_of(admin), tenant, detail, browser)
     session.refresh(browser)
     assert len(page.rows) == 50 and page.next_cursor
     assert all("•" in row.caller for row in page.rows)
@@ -286,15 +287,15 @@ def test_list_calls_is_scoped_masked_paged_and_audited(session, company) -> None
     assert len(mine.rows) == 60
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calllog.view"))
     assert event.new == {"rows": 50, "page": "first"} and event.tenant_id == tenant.id
-    assert calls.is_repeat_view(browser, actor_of(admin), tenant, detail)
+    assert reads.is_repeat_view(browser, actor_of(admin), tenant, detail)
     later = browser.calllog_read_at + timedelta(seconds=61)
-    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, detail, now=later)
+    assert not reads.is_repeat_view(browser, actor_of(admin), tenant, detail, now=later)
     other_ip = Actor(admin.id, admin.email, admin.role, tenant.id, "198.51.100.7")
-    assert not calls.is_repeat_view(browser, other_ip, tenant, detail)
-    next_page = calls.view_detail(calls.CallFilter(), 13, page.next_cursor)
-    assert not calls.is_repeat_view(browser, actor_of(admin), tenant, next_page)
+    assert not reads.is_repeat_view(browser, other_ip, tenant, detail)
+    next_page = reads.view_detail(calls.CallFilter(), 13, page.next_cursor)
+    assert not reads.is_repeat_view(browser, actor_of(admin), tenant, next_page)
     _, other_browser = accounts_sessions.start(session, admin, "192.0.2.10", "test")
-    assert not calls.is_repeat_view(other_browser, actor_of(admin), tenant, detail)
+    assert not reads.is_repeat_view(other_browser, actor_of(admin), tenant, detail)
 
 
 def test_list_calls_filters(session, company) -> None:
