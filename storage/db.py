@@ -19,7 +19,8 @@ _IDLE_SINCE = "pbx_idle_since"
 
 def make_engine(url: str, ping_after_idle: float = PING_AFTER_IDLE_S, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout; a server
-    database gets its idle connections pinged before use (`ping_after_idle` seconds)."""
+    database gets its idle connections pinged before use (`ping_after_idle` seconds). On
+    both, page views' connections refuse writes (see `begin_reading`)."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
