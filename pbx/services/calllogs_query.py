@@ -212,19 +212,21 @@ LIST_COLUMNS = (
 )
 
 
-def visible_calls(actor: Actor, tenant: Tenant, *columns: Any) -> Query:
-    """The calls `actor` may read: the company's for its admins, their own for users, none
-    for anyone outside the company (operators included: SECURITY.md 24)."""
-    _check_reader(actor, tenant)
-    stmt = select(*(columns or (CallLogEntry,))).where(CallLogEntry.tenant_id == tenant.id)
-    if actor.role == "user":
-        stmt = stmt.where(CallLogEntry.user_id == actor.user_id)
-    return stmt
+def visible_calls(actor: Actor, tenant: Tenant) -> Query:
+    """The calls `actor` may read (see `_scope_params`), as call-log entries."""
+    params = _scope_params(actor, tenant)
+    return select(CallLogEntry).where(*_conditions(params)).params(params)
 
 
-def _check_reader(actor: Actor, tenant: Tenant) -> None:
+def _scope_params(actor: Actor, tenant: Tenant) -> dict[str, object]:
+    """Whose calls `actor` may read, as bound parameters: the company's for its admins,
+    their own for users, none for anyone outside the company (operators included:
+    SECURITY.md 24)."""
     if actor.tenant_id != tenant.id or actor.role not in ("company_admin", "user"):
         raise PermissionDenied("call logs are for the company's own people")
+    if actor.role == "user":
+        return {"tenant_id": tenant.id, "user_id": actor.user_id}
+    return {"tenant_id": tenant.id}
 
 
 # Each condition of a call-log query, keyed by its (first) bound parameter: a query's shape
@@ -290,9 +292,7 @@ def _page_query(names: frozenset[str], limit: int) -> Query:
 
 
 def _page_params(actor: Actor, tenant: Tenant, flt: CallFilter, cursor: str) -> dict[str, object]:
-    params: dict[str, object] = {"tenant_id": tenant.id, **filter_params(flt)}
-    if actor.role == "user":
-        params["user_id"] = actor.user_id
+    params = {**_scope_params(actor, tenant), **filter_params(flt)}
     if cursor:
         params["after_started"], params["after_id"] = _parse_cursor(cursor)
     return params
@@ -309,7 +309,6 @@ def list_calls(
     """One page, newest first, numbers masked but the company's own. Keyset paging
     (`cursor` is the last row's "started_at|id"), so page 1,000 costs what page 1 does.
     Audit the read with `calllogs_reads.is_repeat_view` and `record_view`."""
-    _check_reader(actor, tenant)
     params = _page_params(actor, tenant, flt, cursor)
     # Plain rows, through the session's connection: the ORM has nothing to add here.
     entries = session.connection().execute(_page_query(frozenset(params), limit), params).all()
@@ -334,7 +333,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int]:
 def reveal_call(session: Session, actor: Actor, tenant: Tenant, entry_id: object) -> CallRow:
     """Show one call with full numbers: a deliberate act, audited with who and when."""
     entry = get_scoped(session, actor, CallLogEntry, entry_id)
-    visible_calls(actor, tenant)  # the actor must also be acting in this company
+    _scope_params(actor, tenant)  # the actor must also be acting in this company
     if entry.tenant_id != tenant.id:
         raise PermissionDenied("not a call of this company")
     audit.record(session, actor, "calllog.reveal", tenant_id=tenant.id, target=("call", entry.id))
