@@ -28,9 +28,9 @@ from sqlalchemy.exc import OperationalError
 
 from admin_web.app import db, runtime
 from admin_web.i18n import gettext
-from pbx.services import accounts_sessions
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import Actor
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.common.actor import Actor
 from storage.models import Tenant, User, UserSession
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import session
 
-from pbx.services import accounts_totp
-from pbx.services.accounts import AccountsConfig
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.core import AccountsConfig
 from storage.models import User
 
 KEY = "enrol_offer"

@@ -38,11 +38,13 @@ from pbx.security.hashing import (
     verify_password,
 )
 from pbx.security.totp import Totp
-from pbx.services import accounts, accounts_admin, accounts_totp
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import SYSTEM
-from pbx.services.tenants import create_tenant
-from pbx.services.users import create_user
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.common.actor import SYSTEM
+from pbx.services.people.users import create_user
+from pbx.services.tenants.companies import create_tenant
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.migrate import upgrade
 from storage.models import Tenant, User

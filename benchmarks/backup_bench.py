@@ -32,8 +32,8 @@ from typing import Any
 
 from admin_web.runtime import Runtime
 from pbx.config import Settings
-from pbx.services.backup_verify import verify_backup
-from pbx.services.backups import LiveSystem, create_backup
+from pbx.services.backups.manage import LiveSystem, create_backup
+from pbx.services.backups.verify import verify_backup
 from storage.backups.manifest import iter_entries
 from storage.backups.store import BackupStore
 from storage.models import MediaVersion, MessageSlot

@@ -34,8 +34,10 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pbx.media.tts import EspeakEngine  # noqa: E402
-from pbx.services import library, library_bulk, tenants  # noqa: E402
-from pbx.services.actor import SYSTEM  # noqa: E402
+from pbx.services.common.actor import SYSTEM  # noqa: E402
+from pbx.services.library import bulk_tts as library_bulk
+from pbx.services.library import messages as library
+from pbx.services.tenants import companies as tenants
 from storage.blobs import FileBlobStore  # noqa: E402
 from storage.db import make_engine, make_session_factory, session_scope  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -4,7 +4,7 @@
 1. A fresh data directory: migrations and the three demo companies (no call history).
 2. The database file is copied: the copy is where the raw insert goes, so both start equal.
 3. Generated traffic: `--calls` calls (default 1,000,000) for the three companies over
-   June–July 2026, each one run through the engine (`pbx.services.traffic`, exactly what
+   June–July 2026, each one run through the engine (`pbx.services.calls.traffic`, exactly what
    `pbx traffic generate` does), committed every `--chunk` calls. Timed by the wall clock
    and by CPU time (this process and its engine workers; the machine may be shared).
 4. Raw: the same rows, read back from the first database chunk by chunk, inserted into the
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from admin_web.runtime import Runtime  # noqa: E402
 from fixtures.demo import load_demo  # noqa: E402
 from pbx.config import load_settings  # noqa: E402
-from pbx.services import traffic  # noqa: E402
+from pbx.services.calls import traffic  # noqa: E402
 
 BETWEEN = (date(2026, 6, 1), date(2026, 7, 31))
 COLUMNS = ", ".join(traffic.COLUMNS)

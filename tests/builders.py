@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pbx.identifiers import RESERVED_EXTENSIONS
-from pbx.services import tenants, users
-from pbx.services.actor import SYSTEM
+from pbx.services.common.actor import SYSTEM
+from pbx.services.people import users
+from pbx.services.tenants import companies as tenants
 from storage.models import Tenant, User
 
 _counter = itertools.count(1)

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from admin_web.cli.base import emit_json, json_option, runtime
 from admin_web.cli.listing import users
 from pbx.errors import NotFound
-from pbx.services import accounts, accounts_admin
-from pbx.services.accounts import AccountsConfig
-from pbx.services.accounts_admin import ResetLink
-from pbx.services.actor import Actor, cli_actor
-from pbx.services.audit import verify_chain
-from pbx.services.scope import tenant_by_slug
-from pbx.services.users import ROLES, create_user, find_by_email
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts.admin import ResetLink
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.audit.log import verify_chain
+from pbx.services.common.actor import Actor, cli_actor
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.people.users import ROLES, create_user, find_by_email
 from storage.models import AuditEvent, User
 
 

@@ -16,9 +16,9 @@ import click
 
 from admin_web.cli.base import PbxGroup, emit_json, json_option, runtime, settings_from_env
 from admin_web.runtime import Runtime
-from pbx.services.actor import cli_actor
-from pbx.services.progress import Advance, Progress, no_progress
-from pbx.services.scope import tenant_by_slug
+from pbx.services.common.actor import cli_actor
+from pbx.services.common.progress import Advance, Progress, no_progress
+from pbx.services.common.scope import tenant_by_slug
 from storage.backups.manifest import ManifestError
 from storage.backups.prune import RetentionError
 from storage.backups.snapshot import SnapshotError
@@ -60,7 +60,7 @@ def size(n: int) -> str:
 
 
 def live_system(rt: Runtime) -> Any:
-    from pbx.services.backups import LiveSystem
+    from pbx.services.backups.manage import LiveSystem
 
     return LiveSystem(rt.engine, rt.settings.media_store, rt.settings.blob_dir)
 
@@ -87,7 +87,7 @@ def media() -> None:
 def scan(slug: str | None, as_json: bool) -> None:
     """Re-hash every referenced blob; list missing or corrupt ones per company, with where
     each is used. Exit status 1 when anything is missing or corrupt."""
-    from pbx.services.media_scan import scan_media
+    from pbx.services.library.scan import scan_media
 
     with runtime() as rt, rt.unit_of_work() as s:
         tenant_id = tenant_by_slug(s, slug).id if slug else None
@@ -130,7 +130,7 @@ def backup() -> None:
 def create(to: Path | None, full: bool, as_json: bool) -> None:
     """Snapshot the database and copy every referenced blob not yet in the store; fails,
     naming company and slot, when a referenced blob is missing or corrupt."""
-    from pbx.services.backups import create_backup
+    from pbx.services.backups.manage import create_backup
 
     with runtime() as rt:
         store = BackupStore.open(to or rt.settings.backup_dir, live_blob_dir=rt.settings.blob_dir)
@@ -155,7 +155,7 @@ def create(to: Path | None, full: bool, as_json: bool) -> None:
 def verify(backup_ref: str, as_json: bool) -> None:
     """Re-read and re-hash every blob, decode audio and pictures, resolve every reference,
     open the database snapshot and compare it with the manifest."""
-    from pbx.services.backup_verify import verify_backup
+    from pbx.services.backups.verify import verify_backup
 
     chosen = find_backup(backup_ref)
     settings = settings_from_env()
@@ -207,7 +207,7 @@ def restore(
 
 
 def _restore_whole(chosen: BackupSet, progress: Progress) -> Any:
-    from pbx.services.backup_restore_whole import restore_whole
+    from pbx.services.backups.restore_whole import restore_whole
 
     rt = Runtime.build(settings_from_env())  # the target is empty: no schema check
     try:
@@ -219,7 +219,7 @@ def _restore_whole(chosen: BackupSet, progress: Progress) -> Any:
 def _restore_live(
     chosen: BackupSet, slug: str | None, slot_id: int | None, missing_only: bool, progress: Progress
 ) -> Any:
-    from pbx.services.backup_restore import Selection, restore_media
+    from pbx.services.backups.restore import Selection, restore_media
 
     with runtime() as rt, rt.unit_of_work() as s:
         selection = Selection(_tenant_id(s, chosen, slug), slot_id)
@@ -270,7 +270,7 @@ def list_command(store_dir: Path | None, show_all: bool, as_json: bool) -> None:
     """List complete backups, oldest first."""
     from dataclasses import asdict
 
-    from pbx.services.backups import list_backups
+    from pbx.services.backups.manage import list_backups
 
     rows = list_backups(store_at(store_dir), include_incomplete=show_all)
     if as_json:
@@ -298,7 +298,7 @@ def prune(
 ) -> None:
     """Remove backups outside the retention policy and store objects no kept backup uses.
     Shows what it would do first; acts only with --yes. Never touches the live store."""
-    from pbx.services.backups import prune_backups
+    from pbx.services.backups.manage import prune_backups
 
     settings = settings_from_env()
     store = store_at(store_dir)
@@ -349,8 +349,8 @@ def drill(backup_ref: str, no_record: bool, as_json: bool) -> None:
     under the store's drills/ and, unless --no-record, shown on the operator pages)."""
     import json
 
-    from pbx.services.backup_drill import drill_backup
-    from pbx.services.backup_drill_results import certificate_text
+    from pbx.services.backups.drill import drill_backup
+    from pbx.services.backups.drill_results import certificate_text
 
     chosen = find_backup(backup_ref)
     settings = settings_from_env()
@@ -371,7 +371,7 @@ def drill(backup_ref: str, no_record: bool, as_json: bool) -> None:
 
 
 def _record(certificate: Any) -> None:
-    from pbx.services.backup_drill_results import record_drill
+    from pbx.services.backups.drill_results import record_drill
 
     with runtime() as rt, rt.unit_of_work() as session:
         record_drill(session, cli_actor("cli: backup drill"), certificate)

@@ -3,7 +3,7 @@ the command line. `start` has the switchboard call a user's own number for a mes
 `answer` is the phone that rings: it answers, speaks a file and hangs up (or is busy, or does
 not answer), and the recording becomes a new version of the slot.
 
-The calls themselves are `pbx.services.live_calls` (the browser softphone drives the same
+The calls themselves are `pbx.services.calls.live` (the browser softphone drives the same
 calls over HTTP); the state lives in the database, so `start` and `answer` may run in
 different processes.
 """
@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from admin_web.cli.base import emit_json, json_option, runtime
 from pbx.errors import NotFound
-from pbx.services import live_calls
-from pbx.services.actor import cli_actor
-from pbx.services.live_calls import PhoneEvent
-from pbx.services.scope import tenant_by_slug
+from pbx.services.calls import live as live_calls
+from pbx.services.calls.live import PhoneEvent
+from pbx.services.common.actor import cli_actor
+from pbx.services.common.scope import tenant_by_slug
 from storage.models import LiveCall, MessageSlot, User
 
 ACTOR = cli_actor("pbx callback")

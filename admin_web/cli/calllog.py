@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import click
 
 from admin_web.cli.base import emit_json, json_option, runtime
-from pbx.services import calllogs_export
-from pbx.services import tenants as tenant_service
-from pbx.services.actor import cli_actor
-from pbx.services.scope import tenant_by_slug
+from pbx.services.calllog import export as calllogs_export
+from pbx.services.common.actor import cli_actor
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.tenants import companies as tenant_service
 
 
 @click.group()

@@ -17,11 +17,11 @@ import click
 from admin_web.cli.base import emit_json, json_option, runtime
 from pbx.engine import EngineError, TraceStep
 from pbx.media.errors import AudioError
-from pbx.services import calls
-from pbx.services.actor import cli_actor
-from pbx.services.calls import CallRequest
-from pbx.services.dialplan import build_snapshot
-from pbx.services.scope import tenant_by_slug
+from pbx.services.calls import simulated as calls
+from pbx.services.calls.dialplan import build_snapshot
+from pbx.services.calls.simulated import CallRequest
+from pbx.services.common.actor import cli_actor
+from pbx.services.common.scope import tenant_by_slug
 from storage.models import Tenant
 
 

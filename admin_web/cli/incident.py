@@ -21,9 +21,9 @@ from pbx.incident import (
     rerecord,
     response,
 )
-from pbx.services.accounts import AccountsConfig
-from pbx.services.scope import tenant_by_slug
-from pbx.services.users import find_by_email
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.people.users import find_by_email
 
 
 @click.group()

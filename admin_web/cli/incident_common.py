@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from pbx.config import Settings
 from pbx.incident.rules import ZONE
 from pbx.incident.thresholds import Thresholds, from_mapping, parse_settings
-from pbx.services.actor import Actor, cli_actor
-from pbx.services.scope import tenant_by_slug
+from pbx.services.common.actor import Actor, cli_actor
+from pbx.services.common.scope import tenant_by_slug
 from storage.models import Tenant, utcnow
 
 

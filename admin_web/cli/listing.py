@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from admin_web.cli.base import emit_json, json_option, runtime
-from pbx.services import numbers as number_service
-from pbx.services import tenants as tenant_service
-from pbx.services import users as user_service
-from pbx.services.scope import tenant_by_slug
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.people import users as user_service
+from pbx.services.routing import numbers as number_service
+from pbx.services.tenants import companies as tenant_service
 
 
 @click.group()

@@ -10,9 +10,9 @@ import click
 from admin_web.cli.backup import progress_bars
 from admin_web.cli.base import emit_json, json_option, runtime
 from pbx.media.tts import build_tts
-from pbx.services import library_bulk
-from pbx.services.actor import cli_actor
-from pbx.services.scope import tenant_by_slug
+from pbx.services.common.actor import cli_actor
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.library import bulk_tts as library_bulk
 
 
 @click.group()

@@ -15,7 +15,7 @@ import click
 
 from admin_web.cli.base import emit_json, json_option, runtime
 from admin_web.runtime import Runtime
-from pbx.services import traffic
+from pbx.services.calls import traffic
 
 
 @click.group("traffic")

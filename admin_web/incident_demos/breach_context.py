@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_web.runtime import Runtime
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import Actor, cli_actor
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.common.actor import Actor, cli_actor
 from storage.models import CallLogEntry, User, utcnow
 
 ATTACKER_IP = "203.0.113.66"

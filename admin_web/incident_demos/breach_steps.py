@@ -24,10 +24,13 @@ from pbx.incident import callers, forwarding_changes, letters, mailer, register,
 from pbx.incident.register import IncidentFields
 from pbx.incident.rules import ZONE
 from pbx.incident.scan import scan
-from pbx.services import accounts, accounts_login, calls, forwarding, forwarding_review
-from pbx.services.accounts import PasswordRejected
-from pbx.services.audit import verify_chain
-from pbx.services.scope import tenant_by_slug
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import login as accounts_login
+from pbx.services.accounts.core import PasswordRejected
+from pbx.services.audit.log import verify_chain
+from pbx.services.calls import simulated as calls
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.routing import forwarding, forwarding_review
 from storage.models import AuditEvent, User
 
 Figures = dict[str, Any]

@@ -10,8 +10,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from admin_web.runtime import Runtime
-from pbx.services.actor import Actor, cli_actor
-from pbx.services.backups import LiveSystem
+from pbx.services.backups.manage import LiveSystem
+from pbx.services.common.actor import Actor, cli_actor
 from storage.backups.references import iter_references
 from storage.backups.store import BackupStore
 from storage.blobs import FileBlobStore

@@ -17,12 +17,17 @@ from pbx.incident.assessment import Decision, decide
 from pbx.incident.register import IncidentFields
 from pbx.media.tts import build_tts
 from pbx.media.wav import tone
-from pbx.services import backup_restore, backups, calls, library, library_bulk, media_scan
-from pbx.services.actor import Actor
-from pbx.services.audit import verify_chain
-from pbx.services.call_drill import test_call_every_path
-from pbx.services.scope import tenant_by_slug
-from pbx.services.slots import list_slots
+from pbx.services.audit.log import verify_chain
+from pbx.services.backups import manage as backups
+from pbx.services.backups import restore as backup_restore
+from pbx.services.calls import simulated as calls
+from pbx.services.calls.drill import test_call_every_path
+from pbx.services.common.actor import Actor
+from pbx.services.common.scope import tenant_by_slug
+from pbx.services.library import bulk_tts as library_bulk
+from pbx.services.library import messages as library
+from pbx.services.library import scan as media_scan
+from pbx.services.library.slots import list_slots
 from storage.models import AuditEvent, Tenant, User, VoicemailBox, utcnow
 
 Figures = dict[str, Any]

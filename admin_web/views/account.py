@@ -29,11 +29,13 @@ from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
 from pbx import identifiers
 from pbx.errors import ValidationError
-from pbx.services import accounts, accounts_sessions, accounts_totp
-from pbx.services import accounts_login as login_service
-from pbx.services.accounts import InvalidLink, PasswordRejected, WrongPassword
-from pbx.services.accounts_login import LoginFailed
-from pbx.services.users import find_by_email
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import login as login_service
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.core import InvalidLink, PasswordRejected, WrongPassword
+from pbx.services.accounts.login import LoginFailed
+from pbx.services.people.users import find_by_email
 from storage.models import User
 
 bp = Blueprint("account", __name__, url_prefix="/account")

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 
 from admin_web.app import db
 from admin_web.auth import current_actor, roles_required
-from pbx.services import audit_query
+from pbx.services.audit import query as audit_query
 
 bp = Blueprint("audit_log", __name__)
 

@@ -19,7 +19,7 @@ from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, media_error_text, tts, uploaded
 from admin_web.views.site_common import FORM_ERROR_STATUS, Form
 from pbx.errors import NotFound, PbxError
-from pbx.services import greetings
+from pbx.services.people import greetings
 
 bp = Blueprint("greeting", __name__, url_prefix="/my/voicemail")
 PEOPLE = ("company_admin", "user")

@@ -21,8 +21,8 @@ from admin_web.views import library_present as present
 from admin_web.views.media_support import blobs, media_error_text
 from admin_web.views.site_common import FORM_ERROR_STATUS, Form, actor, render_form, site_tenant
 from pbx.errors import Conflict, NotFound, ValidationError
-from pbx.services import library
-from pbx.services.scope import get_scoped
+from pbx.services.common.scope import get_scoped
+from pbx.services.library import messages as library
 from storage.models import MessageSlot
 
 bp = Blueprint("library", __name__, url_prefix="/library")

@@ -18,7 +18,8 @@ from admin_web.views.media_support import blobs, media_error_text, tts, uploaded
 from admin_web.views.site_common import Form, actor, site_tenant
 from pbx.errors import PbxError
 from pbx.media.errors import MediaError
-from pbx.services import library, library_bulk
+from pbx.services.library import bulk_tts as library_bulk
+from pbx.services.library import messages as library
 
 BATCH = 10  # messages synthesised per request; the page (or its script) asks for the next
 

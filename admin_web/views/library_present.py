@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 
 from admin_web.app import db
-from pbx.services.library import LibraryRow
-from pbx.services.slots import Placement
+from pbx.services.library.messages import LibraryRow
+from pbx.services.library.slots import Placement
 from storage.models import MessageSlot, User
 
 KIND_LABELS = {

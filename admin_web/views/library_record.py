@@ -20,7 +20,9 @@ from admin_web.views.library import ADMINS, bp, scoped_slot
 from admin_web.views.media_support import blobs
 from admin_web.views.site_common import Form, actor, error_text, render_form
 from pbx.errors import NotFound, ValidationError
-from pbx.services import callback_number, library, live_calls
+from pbx.services.calls import live as live_calls
+from pbx.services.library import messages as library
+from pbx.services.people import callback_number
 
 
 @bp.route("/<slot_id>/record", methods=["GET", "POST"])

@@ -30,9 +30,10 @@ from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
-from pbx.services import accounts_login as login_service
-from pbx.services import accounts_sessions, accounts_totp
-from pbx.services.accounts_login import LoginFailed, PasswordResetRequired
+from pbx.services.accounts import login as login_service
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.login import LoginFailed, PasswordResetRequired
 from storage.models import User
 
 bp = Blueprint("auth", __name__)

@@ -1,7 +1,7 @@
 """Media by id: message audio, voicemail, pictures, and text-to-speech previews.
 
 Only the owning company (and operators) can fetch an object: anything else is 404, exactly
-like an id that does not exist (scoping lives in `pbx.services.scope`). The bytes are checked
+like an id that does not exist (scoping lives in `pbx.services.common.scope`). The bytes are checked
 against their hash before they are sent; lost or damaged media is 410, never sent.
 """
 
@@ -16,8 +16,8 @@ from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, media_error_text, send_media, tts
 from pbx.media.errors import MediaError
 from pbx.media.wav import MASTER_CONTENT_TYPE
-from pbx.services import media_files
-from pbx.services.media_files import MediaFile, MediaGone
+from pbx.services.library import files as media_files
+from pbx.services.library.files import MediaFile, MediaGone
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 

@@ -16,8 +16,8 @@ from admin_web.i18n import gettext
 from pbx.errors import PbxError
 from pbx.media import errors as media_errors
 from pbx.media.tts import FallbackTts, build_tts
-from pbx.services import library
-from pbx.services.media_files import MediaFile
+from pbx.services.library import messages as library
+from pbx.services.library.files import MediaFile
 from storage.blobs import BlobStore
 
 # Error code → the sentence users read (English msgid; Swedish in translations/sv/media.po).

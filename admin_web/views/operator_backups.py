@@ -13,7 +13,7 @@ from flask import Blueprint, render_template
 from admin_web.app import db
 from admin_web.auth import roles_required
 from admin_web.security_headers import no_store
-from pbx.services.backup_drill_results import drill_status
+from pbx.services.backups.drill_results import drill_status
 
 bp = Blueprint("operator_backups", __name__, url_prefix="/operator")
 

@@ -16,7 +16,7 @@ from admin_web.views.media_support import blobs, media_error_text, uploaded
 from admin_web.views.site_common import FORM_ERROR_STATUS, Form, site_tenant
 from admin_web.views.site_users import scoped_user
 from pbx.errors import PbxError
-from pbx.services import profile_pictures
+from pbx.services.people import profile_pictures
 from storage.models import User
 
 bp = Blueprint("pictures", __name__)

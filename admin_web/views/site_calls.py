@@ -18,8 +18,9 @@ from admin_web.i18n import gettext
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.errors import ValidationError
-from pbx.services import calllogs_export, calllogs_reads
-from pbx.services import calllogs_query as calls
+from pbx.services.calllog import export as calllogs_export
+from pbx.services.calllog import query as calls
+from pbx.services.calllog import reads as calllogs_reads
 from storage.db import begin_for_writing
 
 bp = Blueprint("site_calls", __name__, url_prefix="/calls")

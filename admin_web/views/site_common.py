@@ -20,9 +20,9 @@ from admin_web.app import db
 from admin_web.auth import current_actor, recently_reauthenticated
 from admin_web.i18n import gettext
 from pbx.errors import PbxError, ValidationError
-from pbx.services.actor import Actor
-from pbx.services.scope import get_scoped
-from pbx.services.targets import Target, external_number
+from pbx.services.common.actor import Actor
+from pbx.services.common.scope import get_scoped
+from pbx.services.routing.targets import Target, external_number
 from storage.models import Tenant
 
 OPERATOR_TENANT_KEY = "site_tenant_id"

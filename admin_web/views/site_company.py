@@ -20,8 +20,9 @@ from admin_web.views.site_common import (
     site_tenant,
 )
 from pbx.errors import ValidationError
-from pbx.services import tenant_settings, tenants
-from pbx.services.scope import get_scoped
+from pbx.services.common.scope import get_scoped
+from pbx.services.tenants import companies as tenants
+from pbx.services.tenants import settings as tenant_settings
 from storage.models import Tenant
 
 bp = Blueprint("site_company", __name__, url_prefix="/company")

@@ -27,8 +27,8 @@ from admin_web.ratelimit import rate_limit
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from admin_web.views.site_users import scoped_user
 from pbx.errors import ValidationError
-from pbx.services import forwarding, forwarding_review
-from pbx.services.accounts_admin import suspend_user
+from pbx.services.accounts.admin import suspend_user
+from pbx.services.routing import forwarding, forwarding_review
 from storage.models import Tenant, User
 
 bp = Blueprint("site_forwarding", __name__)

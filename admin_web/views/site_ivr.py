@@ -23,9 +23,10 @@ from admin_web.views.site_common import (
 )
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import NotFound, ValidationError
-from pbx.services import ivr, ivr_edit, slots
-from pbx.services.scope import get_scoped
-from pbx.services.targets import Target, load_target
+from pbx.services.common.scope import get_scoped
+from pbx.services.library import slots
+from pbx.services.routing import ivr
+from pbx.services.routing.targets import Target, load_target
 from storage.models import IvrMenu, Tenant
 
 bp = Blueprint("site_ivr", __name__, url_prefix="/ivr")
@@ -66,7 +67,7 @@ def edit(menu_id: str) -> Any:
     form = Form(request.form)
     if request.method == "POST":
         try:
-            ivr_edit.update_menu(db(), actor(), tenant, menu, **_settings(form))
+            ivr.update_menu(db(), actor(), tenant, menu, **_settings(form))
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", menu_id=menu.id))
         except ValidationError as exc:
@@ -96,7 +97,7 @@ def _page(tenant: Tenant, menu: IvrMenu, *, settings_form: Form, key_form: Form)
         (load_target(o, "target") for o in options if o.digit == editing), Target("user")
     )
     html, status = render_form(
-        "site/ivr_edit.html",
+        "site/ivr.html",
         settings_form,
         key_form=key_form,
         menu=menu,
@@ -144,7 +145,7 @@ def _save_key(tenant: Tenant, menu: IvrMenu, form: Form) -> Response | None:
                 url_for(".edit", menu_id=menu.id, **{k: form.text(k) for k in keep})
             )
         if mode == "change":
-            ivr_edit.change_option(db(), actor(), tenant, menu, digit, target)
+            ivr.change_option(db(), actor(), tenant, menu, digit, target)
         else:
             ivr.set_option(db(), actor(), tenant, menu, digit, target)
     except ValidationError as exc:

@@ -21,9 +21,10 @@ from admin_web.views.site_common import (
 )
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import NotFound, ValidationError
-from pbx.services import numbers, slots
-from pbx.services.scope import get_scoped
-from pbx.services.targets import load_target
+from pbx.services.common.scope import get_scoped
+from pbx.services.library import slots
+from pbx.services.routing import numbers
+from pbx.services.routing.targets import load_target
 from storage.models import PhoneNumber, Tenant
 
 bp = Blueprint("site_numbers", __name__, url_prefix="/numbers")

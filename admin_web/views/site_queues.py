@@ -22,9 +22,10 @@ from admin_web.views.site_common import (
 )
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import NotFound, ValidationError
-from pbx.services import queue_edit, queues, slots
-from pbx.services.scope import get_scoped
-from pbx.services.targets import load_target
+from pbx.services.common.scope import get_scoped
+from pbx.services.library import slots
+from pbx.services.routing import queues
+from pbx.services.routing.targets import load_target
 from storage.models import Queue, Tenant
 
 bp = Blueprint("site_queues", __name__, url_prefix="/queues")
@@ -72,7 +73,7 @@ def edit(queue_id: str) -> Any:
             return done
     members = [m.user_id for m in queues.members_of(db(), queue.id)]
     return render_form(
-        "site/queue_edit.html",
+        "site/queues.html",
         form,
         queue=queue,
         members=members,
@@ -93,7 +94,7 @@ def _save(tenant: Tenant, queue: Queue, form: Form) -> Response | None:
         wait = form.integer("max_wait_seconds")
         if wait is None:
             raise ValidationError("max_wait_seconds", "Enter a whole number.")
-        queue_edit.update_queue(
+        queues.update_queue(
             db(),
             actor(),
             tenant,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from admin_web.app import db
 from admin_web.views.site_common import Form
 from pbx.errors import ValidationError
-from pbx.services import ivr, queues
-from pbx.services.targets import Target
+from pbx.services.routing import ivr, queues
+from pbx.services.routing.targets import Target
 from storage.models import Tenant, User
 
 KIND_LABELS = {

@@ -18,8 +18,10 @@ from admin_web.views.site_calls import DISPOSITION_LABELS
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.engine import EngineError, TraceStep
 from pbx.errors import ValidationError
-from pbx.services import numbers, system_prompts, testcall
-from pbx.services.live_snapshot import VOICEMAIL_PREFIX
+from pbx.services.calls import testcall
+from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
+from pbx.services.library import system_prompts
+from pbx.services.routing import numbers
 
 bp = Blueprint("site_testcall", __name__, url_prefix="/testcall")
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")

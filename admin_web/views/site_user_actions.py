@@ -12,7 +12,8 @@ from admin_web.auth import accounts_config, roles_required
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import actor
 from admin_web.views.site_users import back_to, scoped_user
-from pbx.services import accounts_admin, accounts_sessions
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import sessions as accounts_sessions
 
 bp = Blueprint("site_user_actions", __name__, url_prefix="/users")
 

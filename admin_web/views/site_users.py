@@ -18,9 +18,11 @@ from admin_web.i18n import gettext
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import Form, actor, error_text, render_form, site_tenant
 from pbx.errors import Conflict, NotFound, ValidationError
-from pbx.services import accounts, forwarding, users
-from pbx.services.scope import get_scoped
-from pbx.services.user_admin import TENANT_ROLES, update_user
+from pbx.services.accounts import core as accounts
+from pbx.services.common.scope import get_scoped
+from pbx.services.people import users
+from pbx.services.people.users import TENANT_ROLES, update_user
+from pbx.services.routing import forwarding
 from storage.models import User
 
 bp = Blueprint("site_users", __name__, url_prefix="/users")

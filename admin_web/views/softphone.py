@@ -3,7 +3,7 @@
 It rings when the switchboard calls the user ("Spela in filen" → "Initiera samtal"), answers,
 plays what the switchboard says (synthesised system prompts, stored messages), records from
 the microphone after the tone and sends each recording with the key or hang-up that ended it;
-it also dials 333. All of the call's logic is the engine's (`pbx.services.live_calls`); these
+it also dials 333. All of the call's logic is the engine's (`pbx.services.calls.live`); these
 routes only carry the phone's events in and the steps out, as JSON for softphone.js.
 """
 
@@ -21,10 +21,11 @@ from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, send_media, tts
 from pbx.errors import NotFound, PbxError
 from pbx.media.wav import MASTER_CONTENT_TYPE
-from pbx.services import live_calls, system_prompts
-from pbx.services.live_calls import PhoneEvent
-from pbx.services.live_snapshot import VOICEMAIL_PREFIX
-from pbx.services.media_files import MediaFile
+from pbx.services.calls import live as live_calls
+from pbx.services.calls.live import PhoneEvent
+from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
+from pbx.services.library import system_prompts
+from pbx.services.library.files import MediaFile
 from storage.models import LiveCall
 
 bp = Blueprint("softphone", __name__, url_prefix="/softphone")

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from pbx.errors import NotFound, PermissionDenied, ValidationError
 from pbx.incident.containment import Containment
 from pbx.incident.scan import contain_alert
-from pbx.services import audit
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import Actor
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import FraudAlert, Tenant, User, utcnow
 
 RULE_LABELS = {

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied, ValidationError
 from pbx.incident.register import COMPANY_DEADLINE, PTS_DEADLINE
-from pbx.services import audit
-from pbx.services.actor import Actor
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import Incident, IncidentCompany, utcnow
 from storage.models.incidents import DECISIONS
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied
 from pbx.incident.callers import local
-from pbx.services import audit
-from pbx.services.actor import Actor
-from pbx.services.media_scan import blob_status
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
+from pbx.services.library.scan import blob_status
 from storage.blobs import BlobStore
 from storage.models import Tenant, User, VoicemailBox, VoicemailMessage
 

@@ -27,8 +27,8 @@ from sqlalchemy.types import NullType
 
 from pbx.errors import ValidationError
 from pbx.incident.rules import ZONE
-from pbx.services import audit
-from pbx.services.actor import Actor
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import CallLogEntry, PhoneNumber, User
 
 CSV_HEADER = ("number", "calls", "first_call", "last_call")

@@ -26,9 +26,12 @@ from pbx.incident import forwarding_changes as history
 from pbx.incident.history import forwarded_legs
 from pbx.incident.rules import price
 from pbx.incident.thresholds import DEFAULTS, Thresholds
-from pbx.services import accounts_admin, accounts_sessions, audit, forwarding
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import Actor
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
+from pbx.services.routing import forwarding
 from storage.models import (
     ForwardingBlock,
     ForwardingRule,
@@ -58,7 +61,7 @@ class Containment:
 
 def open_block(session: Session, user_id: int) -> ForwardingBlock | None:
     """The account's forwarding suspension in force, if any (by containment, which links
-    it to an alert, or by the call-time caps of `pbx.services.fraud_guard`)."""
+    it to an alert, or by the call-time caps of `pbx.services.fraud.guard`)."""
     return session.scalar(
         select(ForwardingBlock).where(
             ForwardingBlock.user_id == user_id, ForwardingBlock.lifted_at.is_(None)

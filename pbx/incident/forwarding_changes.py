@@ -1,5 +1,5 @@
 """Forwarding changes from the audit history: list them, find the last known-good values,
-and put rules back — through `pbx.services.forwarding`, so every revert is itself a
+and put rules back — through `pbx.services.routing.forwarding`, so every revert is itself a
 validated, audited change.
 
 Every change of a forwarding rule is audited as `forwarding.set` / `forwarding.clear` with
@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.errors import ValidationError
-from pbx.services import forwarding
-from pbx.services.actor import Actor
+from pbx.services.common.actor import Actor
+from pbx.services.routing import forwarding
 from storage.models import AuditEvent, Tenant, User
 
 ACTIONS = ("forwarding.set", "forwarding.clear")

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from pbx.incident.callers import AffectedCaller
 from pbx.incident.rules import ZONE
-from pbx.services import audit
-from pbx.services.actor import Actor
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import OutboxMessage, utcnow
 
 TEMPLATE = Path(__file__).parent / "templates" / "affected_caller_sv.txt"

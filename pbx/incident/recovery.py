@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.services import pictures
-from pbx.services import slots as slot_service
-from pbx.services.media_scan import blob_status, scan_media
+from pbx.services.library import slots as slot_service
+from pbx.services.library.scan import blob_status, scan_media
+from pbx.services.people import pictures
 from storage.blobs import BlobStore
 from storage.models import (
     Incident,

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied, ValidationError
-from pbx.services import audit
-from pbx.services.actor import Actor
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import Incident, IncidentCompany, OutboxMessage, Tenant, User, utcnow
 
 NATURES = ("confidentiality", "integrity", "availability")

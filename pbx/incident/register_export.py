@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from pbx.incident.assessment import company_deadline, pts_deadline
 from pbx.incident.register import get_incident, parts_of
 from pbx.incident.rules import ZONE
-from pbx.services import audit
-from pbx.services.actor import Actor
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import Incident, IncidentCompany, Tenant, utcnow
 
 DECISION_TEXT = {

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.incident.recovery import Dashboard, LostItem
-from pbx.services import audit
-from pbx.services.actor import Actor
-from pbx.services.media_scan import placements_of
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
+from pbx.services.library.scan import placements_of
 from storage.models import OutboxMessage, Tenant, User
 
 KIND = "media_rerecord"

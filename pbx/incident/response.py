@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from pbx.errors import NotFound
 from pbx.incident import forwarding_changes
 from pbx.incident.alerts import require_operator
-from pbx.services import accounts_admin, audit
-from pbx.services.accounts import AccountsConfig
-from pbx.services.accounts_admin import ResetLink
-from pbx.services.actor import Actor
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts.admin import ResetLink
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import Tenant, User
 
 

@@ -21,9 +21,9 @@ from pbx.incident import history, rules
 from pbx.incident.containment import Containment, contain_user, fraud_destinations, open_block
 from pbx.incident.rules import Hit, day_of
 from pbx.incident.thresholds import DEFAULTS, Thresholds
-from pbx.services import audit
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import Actor
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import FraudAlert, User, utcnow
 
 

@@ -55,7 +55,7 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The call-log view this browser last had audited (a digest of who, from where, which
     # company, filters and page) and when: reloading it within a minute is not audited
-    # again (pbx.services.calllogs_reads.is_repeat_view).
+    # again (pbx.services.calllog.reads.is_repeat_view).
     calllog_read_key: Mapped[str | None] = mapped_column(String(64))
     calllog_read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from pbx.services import greetings, library, numbers
-from pbx.services.actor import SYSTEM
-from pbx.services.targets import Target
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import messages as library
+from pbx.services.people import greetings
+from pbx.services.routing import numbers
+from pbx.services.routing.targets import Target
 from storage.models import MessageSlot, Tenant, User
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.browser.library_browser import compare_with_fed, fed_audio, sign_in

@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbx.services.actor import cli_actor
-from pbx.services.backup_restore import Selection, restore_media
-from pbx.services.backup_restore_whole import restore_whole
-from pbx.services.backup_verify import verify_backup
-from pbx.services.backups import LiveSystem, create_backup, list_backups
-from pbx.services.media_scan import scan_media
+from pbx.services.backups.manage import LiveSystem, create_backup, list_backups
+from pbx.services.backups.restore import Selection, restore_media
+from pbx.services.backups.restore_whole import restore_whole
+from pbx.services.backups.verify import verify_backup
+from pbx.services.common.actor import cli_actor
+from pbx.services.library.scan import scan_media
 from storage.backups.manifest import file_sha256, iter_entries
 from storage.backups.references import iter_references
 from storage.backups.snapshot import pg_is_empty, pg_restore_mark, sqlite_is_empty, sqlite_path
@@ -51,9 +51,9 @@ PRELOAD = [
     "psycopg",
     "sqlalchemy.dialects.postgresql.psycopg",
     "admin_web.runtime",
-    "pbx.services.backups",
-    "pbx.services.backup_restore",
-    "pbx.services.backup_restore_whole",
+    "pbx.services.backups.manage",
+    "pbx.services.backups.restore",
+    "pbx.services.backups.restore_whole",
     "tests.integration.backup_world",
 ]
 

@@ -27,11 +27,13 @@ from admin_web.runtime import Runtime
 from pbx.config import Settings
 from pbx.media.pictures import draw_avatar
 from pbx.media.wav import tone
-from pbx.services import ivr, numbers, pictures, slots
-from pbx.services import voicemail as vm
-from pbx.services.actor import SYSTEM
-from pbx.services.backups import LiveSystem
-from pbx.services.targets import Target
+from pbx.services.backups.manage import LiveSystem
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots
+from pbx.services.people import pictures
+from pbx.services.people import voicemail as vm
+from pbx.services.routing import ivr, numbers
+from pbx.services.routing.targets import Target
 from storage.backups.store import BackupStore
 from storage.blobs import BlobStore, FileBlobStore
 from storage.models import StoredBlob
@@ -223,7 +225,7 @@ def empty_database(request: pytest.FixtureRequest, world: World, where: Path) ->
 
 
 def child_create(settings: Settings, started: Any) -> None:
-    from pbx.services.backups import create_backup
+    from pbx.services.backups.manage import create_backup
 
     os.setsid()  # the test kills the whole group: this process and any pg_dump it runs
     runtime = Runtime.build(settings)
@@ -236,9 +238,9 @@ def child_create(settings: Settings, started: Any) -> None:
 def child_restore(settings: Settings, backup_path: str, mode: str, started: Any) -> None:
     """mode: "missing" (all companies, missing only), "tenant:<id>", or "whole" (into the
     empty database and blob directory that `settings` name)."""
-    from pbx.services.actor import cli_actor
-    from pbx.services.backup_restore import Selection, restore_media
-    from pbx.services.backup_restore_whole import restore_whole
+    from pbx.services.backups.restore import Selection, restore_media
+    from pbx.services.backups.restore_whole import restore_whole
+    from pbx.services.common.actor import cli_actor
     from storage.backups.store import resolve_backup
 
     os.setsid()

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pbx.services import forwarding, numbers, tenant_settings
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.calllog import write_entries
-from pbx.services.targets import Target
+from pbx.services.calllog.entries import write_entries
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.routing import forwarding, numbers
+from pbx.services.routing.targets import Target
+from pbx.services.tenants import settings as tenant_settings
 from storage.models import Tenant, User, utcnow
 from tests.builders import make_tenant, make_user
 

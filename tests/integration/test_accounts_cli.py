@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
-from pbx.services import accounts
+from pbx.services.accounts import core as accounts
 from storage.models import AuditEvent, OutboxMessage, User
 from tests.builders import make_tenant
 from tests.web.accounts import accounts_config, strong_password

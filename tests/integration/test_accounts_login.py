@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.errors import PermissionDenied
 from pbx.security.secretbox import SecretDecryptionError
 from pbx.security.totp import Totp
-from pbx.services import accounts, accounts_admin, accounts_totp
-from pbx.services import accounts_login as login
-from pbx.services.actor import SYSTEM, Actor
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import login
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.common.actor import SYSTEM, Actor
 from storage.models import AuditEvent, RecoveryCode, User
 from tests.builders import make_tenant
 from tests.web.accounts import accounts_config, make_account

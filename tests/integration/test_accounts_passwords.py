@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.security.hashing import HashProfile, hash_password
-from pbx.services import accounts, accounts_admin
-from pbx.services import accounts_login as login
-from pbx.services.accounts import InvalidLink, PasswordRejected, WrongPassword
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.audit import verify_chain
+from pbx.services.accounts import admin as accounts_admin
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import login
+from pbx.services.accounts.core import InvalidLink, PasswordRejected, WrongPassword
+from pbx.services.audit.log import verify_chain
+from pbx.services.common.actor import SYSTEM, Actor
 from storage.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from tests.builders import make_tenant, make_user
 from tests.web.accounts import accounts_config, make_account

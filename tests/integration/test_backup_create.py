@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from admin_web.cli import cli
-from pbx.services import slots
-from pbx.services.actor import SYSTEM
-from pbx.services.backup_verify import verify_backup
-from pbx.services.backups import BackupFailed, create_backup, list_backups
+from pbx.services.backups.manage import BackupFailed, create_backup, list_backups
+from pbx.services.backups.verify import verify_backup
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots
 from storage.backups.manifest import iter_entries
 from storage.backups.references import iter_references
 from storage.backups.store import BackupStore, BackupStoreError, StoreBusy

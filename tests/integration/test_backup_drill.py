@@ -11,14 +11,14 @@ from click.testing import CliRunner
 
 from admin_web.cli import cli
 from fixtures.demo import load_demo
-from pbx.services.actor import cli_actor
-from pbx.services.backup_drill import drill_backup
-from pbx.services.backup_drill_results import (
+from pbx.services.backups.drill import drill_backup
+from pbx.services.backups.drill_results import (
     certificate_text,
     last_drill_per_company,
     record_drill,
 )
-from pbx.services.backups import create_backup
+from pbx.services.backups.manage import create_backup
+from pbx.services.common.actor import cli_actor
 from storage.backups.manifest import iter_entries
 from storage.backups.store import BackupSet
 from tests.integration.backup_world import World, flip_byte, live_contents, make_world

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from admin_web.cli import cli
 from pbx.media.wav import tone
-from pbx.services import slots
-from pbx.services.actor import SYSTEM
-from pbx.services.backup_verify import verify_backup
-from pbx.services.backups import create_backup, list_backups, prune_backups
+from pbx.services.backups.manage import create_backup, list_backups, prune_backups
+from pbx.services.backups.verify import verify_backup
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots
 from storage.backups.manifest import iter_blob_ids
 from storage.backups.prune import RetentionError, choose
 from storage.backups.store import BackupSet, BackupStore, BackupStoreError, StoreBusy

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.services import call_drill, slots
-from pbx.services.actor import SYSTEM, cli_actor
-from pbx.services.backup_restore import RestoreRefused, Selection, restore_media
-from pbx.services.backup_restore_whole import restore_whole
-from pbx.services.backups import LiveSystem, create_backup
-from pbx.services.media_scan import scan_media
+from pbx.services.backups.manage import LiveSystem, create_backup
+from pbx.services.backups.restore import RestoreRefused, Selection, restore_media
+from pbx.services.backups.restore_whole import restore_whole
+from pbx.services.calls import drill as call_drill
+from pbx.services.common.actor import SYSTEM, cli_actor
+from pbx.services.library import slots
+from pbx.services.library.scan import scan_media
 from storage.backups.references import iter_references
 from storage.backups.store import BackupSet
 from storage.blobs import FileBlobStore, SqlBlobStore

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from admin_web.cli import cli
-from pbx.services import slots
-from pbx.services.actor import SYSTEM, cli_actor
-from pbx.services.backup_restore import RestoreRefused, Selection, restore_media
-from pbx.services.backup_restore_whole import restore_whole
-from pbx.services.backup_verify import verify_backup
-from pbx.services.backups import LiveSystem, create_backup
+from pbx.services.backups.manage import LiveSystem, create_backup
+from pbx.services.backups.restore import RestoreRefused, Selection, restore_media
+from pbx.services.backups.restore_whole import restore_whole
+from pbx.services.backups.verify import verify_backup
+from pbx.services.common.actor import SYSTEM, cli_actor
+from pbx.services.library import slots
 from storage.backups.manifest import ManifestError, iter_entries
 from storage.backups.snapshot import pg_is_empty, sqlite_is_empty
 from storage.backups.store import BackupSet

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.incident import callers, letters, mailer
-from pbx.services import numbers
-from pbx.services.actor import SYSTEM
-from pbx.services.calllog import write_entries
-from pbx.services.targets import Target
+from pbx.services.calllog.entries import write_entries
+from pbx.services.common.actor import SYSTEM
+from pbx.services.routing import numbers
+from pbx.services.routing.targets import Target
 from storage.models import OutboxMessage, Tenant, User
 from tests.builders import make_tenant, make_user
 from tests.smtp_sink import smtp_sink

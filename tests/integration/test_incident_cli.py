@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
 from pbx.incident.rules import ZONE
-from pbx.services import forwarding
+from pbx.services.routing import forwarding
 from storage.models import OutboxMessage, User
 from tests.integration.incident_world import (
     ATTACKER_IP,

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from pbx.errors import PermissionDenied
 from pbx.incident import alerts, containment, forwarding_changes, response
 from pbx.incident.scan import scan
-from pbx.services import forwarding
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.audit import verify_chain
+from pbx.services.audit.log import verify_chain
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.routing import forwarding
 from storage.models import AuditEvent, ForwardingBlock, FraudAlert, OutboxMessage, User
 from tests.integration.incident_world import (
     ATTACKER_IP,

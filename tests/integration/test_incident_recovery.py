@@ -17,9 +17,11 @@ from pbx.incident import callbacks, recovery, rerecord
 from pbx.media.pictures import draw_avatar
 from pbx.media.tts import EspeakEngine
 from pbx.media.wav import tone
-from pbx.services import library_bulk, pictures, slots
-from pbx.services import voicemail as vm
-from pbx.services.actor import SYSTEM, Actor
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.library import bulk_tts as library_bulk
+from pbx.services.library import slots
+from pbx.services.people import pictures
+from pbx.services.people import voicemail as vm
 from storage.blobs import FileBlobStore
 from storage.models import OutboxMessage, Tenant, User, utcnow
 from tests.builders import make_tenant, make_user

@@ -13,7 +13,7 @@ from pbx.errors import NotFound, PermissionDenied, ValidationError
 from pbx.incident import assessment, register, register_export
 from pbx.incident.assessment import Decision
 from pbx.incident.register import IncidentFields
-from pbx.services.actor import Actor
+from pbx.services.common.actor import Actor
 from storage.models import AuditEvent, OutboxMessage, Tenant, User, utcnow
 from tests.builders import make_tenant, make_user
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
-from pbx.services import library
+from pbx.services.library import messages as library
 from storage.blobs import FileBlobStore
 from storage.db import make_engine, make_session_factory, session_scope
 from tests.builders import make_tenant

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, ValidationError
 from pbx.media.audio import duration_ms, normalise_audio
-from pbx.services import greetings, library, live_calls
-from pbx.services.actor import Actor
-from pbx.services.live_calls import PhoneEvent
+from pbx.services.calls import live as live_calls
+from pbx.services.calls.live import PhoneEvent
+from pbx.services.common.actor import Actor
+from pbx.services.library import messages as library
+from pbx.services.people import greetings
 from storage.blobs import FileBlobStore
 from storage.models import CallLogEntry, LiveCall, LiveCallTake, MessageSlot, Tenant, User
 from tests.builders import make_tenant, make_user

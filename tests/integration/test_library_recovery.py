@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied
 from pbx.media import errors as media_errors
-from pbx.services import greetings, library, library_bulk, media_files, profile_pictures, voicemail
-from pbx.services.actor import SYSTEM, Actor
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.library import bulk_tts as library_bulk
+from pbx.services.library import files as media_files
+from pbx.services.library import messages as library
+from pbx.services.people import greetings, profile_pictures, voicemail
 from storage.blobs import FileBlobStore, SqlBlobStore
 from storage.models import Tenant, User
 from tests.builders import make_tenant, make_user

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from pbx.errors import Conflict, NotFound, PermissionDenied
 from pbx.media import errors as media_errors
 from pbx.media.audio import duration_ms
-from pbx.services import library, numbers
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.targets import Target
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.library import messages as library
+from pbx.services.routing import numbers
+from pbx.services.routing.targets import Target
 from storage.blobs import FileBlobStore
 from storage.models import AuditEvent, MediaVersion, MessageSlot, Tenant, utcnow
 from tests.builders import make_tenant, make_user

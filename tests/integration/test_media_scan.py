@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from admin_web.cli import cli
-from pbx.services.media_scan import scan_media, slot_statuses
+from pbx.services.library.scan import scan_media, slot_statuses
 from storage.backups.references import iter_references
 from tests.integration.backup_world import World, corrupt_live_blob, delete_blobs, make_world
 

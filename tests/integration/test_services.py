@@ -8,9 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx.errors import Conflict, PermissionDenied, ValidationError
-from pbx.services import audit, forwarding, ivr, numbers, queues, slots, tenants
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.targets import Target
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.library import slots
+from pbx.services.routing import forwarding, ivr, numbers, queues
+from pbx.services.routing.targets import Target
+from pbx.services.tenants import companies as tenants
 from storage.blobs import MemoryBlobStore
 from storage.models import AuditEvent, ForwardingRule, IvrOption, PhoneNumber, Tenant, User
 from tests.builders import make_tenant, make_user

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from admin_web.cli import cli
-from pbx.services import tenant_settings
-from pbx.services.actor import SYSTEM
-from pbx.services.calllog import write_entries
+from pbx.services.calllog.entries import write_entries
+from pbx.services.common.actor import SYSTEM
+from pbx.services.tenants import settings as tenant_settings
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.models import AuditEvent, CallLogEntry
 from tests.builders import make_tenant

@@ -12,22 +12,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied, ValidationError
-from pbx.services import (
-    accounts_sessions,
-    forwarding,
-    ivr,
-    ivr_edit,
-    queue_edit,
-    queues,
-    tenant_settings,
-)
-from pbx.services import calllogs_export as exports
-from pbx.services import calllogs_query as calls
-from pbx.services import calllogs_reads as reads
-from pbx.services.actor import SYSTEM, Actor
-from pbx.services.calllog import write_entries
-from pbx.services.targets import Target
-from pbx.services.user_admin import update_user
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.calllog import export as exports
+from pbx.services.calllog import query as calls
+from pbx.services.calllog import reads
+from pbx.services.calllog.entries import write_entries
+from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.people.users import update_user
+from pbx.services.routing import forwarding, ivr, queues
+from pbx.services.routing.targets import Target
+from pbx.services.tenants import settings as tenant_settings
 from storage.models import AuditEvent, CallLogEntry, PhoneNumber, Tenant, User
 from tests.builders import make_tenant, make_user
 
@@ -148,7 +142,7 @@ def test_change_option_repoints_a_key_and_audits(session, company) -> None:
     tenant, admin, user = company
     menu = ivr.create_menu(session, SYSTEM, tenant, name="Huvudmeny", prompt_slot_id=None)
     ivr.set_option(session, SYSTEM, tenant, menu, "1", Target("user", user_id=user.id))
-    ivr_edit.change_option(
+    ivr.change_option(
         session, actor_of(admin), tenant, menu, "1", Target("user", user_id=admin.id)
     )
     assert ivr.find_option(session, menu.id, "1").target_user_id == admin.id
@@ -159,13 +153,13 @@ def test_change_option_refuses_premium_and_foreign_targets(session, company) -> 
     tenant, admin, _ = company
     menu = ivr.create_menu(session, SYSTEM, tenant, name="Huvudmeny", prompt_slot_id=None)
     with pytest.raises(ValidationError) as err:
-        ivr_edit.change_option(
+        ivr.change_option(
             session, actor_of(admin), tenant, menu, "2", Target("external", external="+46900123456")
         )
     assert err.value.code == "premium_rate"
     stranger = make_user(session, make_tenant(session))
     with pytest.raises(ValidationError):
-        ivr_edit.change_option(
+        ivr.change_option(
             session, actor_of(admin), tenant, menu, "2", Target("user", user_id=stranger.id)
         )
     assert ivr.options_of(session, menu.id) == []
@@ -174,7 +168,7 @@ def test_change_option_refuses_premium_and_foreign_targets(session, company) -> 
 def test_update_menu_validates_like_creation(session, company) -> None:
     tenant, admin, _ = company
     menu = ivr.create_menu(session, SYSTEM, tenant, name="Huvudmeny", prompt_slot_id=None)
-    ivr_edit.update_menu(
+    ivr.update_menu(
         session,
         actor_of(admin),
         tenant,
@@ -187,7 +181,7 @@ def test_update_menu_validates_like_creation(session, company) -> None:
     )
     assert (menu.name, menu.timeout_seconds) == ("Meny", 12)
     with pytest.raises(ValidationError) as err:
-        ivr_edit.update_menu(
+        ivr.update_menu(
             session,
             actor_of(admin),
             tenant,
@@ -206,7 +200,7 @@ def test_update_queue_members_and_overflow(session, company) -> None:
     queue = queues.create_queue(
         session, SYSTEM, tenant, name="Kö", message_slot_id=None, members=[user.id]
     )
-    queue_edit.update_queue(
+    queues.update_queue(
         session,
         actor_of(admin),
         tenant,
@@ -220,7 +214,7 @@ def test_update_queue_members_and_overflow(session, company) -> None:
     assert [m.user_id for m in queues.members_of(session, queue.id)] == [admin.id, user.id]
     assert queue.overflow_kind == "voicemail" and actions(session)[-1] == "queue.update"
     with pytest.raises(ValidationError) as err:
-        queue_edit.update_queue(
+        queues.update_queue(
             session,
             actor_of(admin),
             tenant,

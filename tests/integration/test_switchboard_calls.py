@@ -13,10 +13,12 @@ from pbx.engine import UnknownNumber, validate_dialplan
 from pbx.engine.errors import InvalidDtmf
 from pbx.media.errors import AudioError
 from pbx.policies.destinations import InvalidNumber
-from pbx.services import call_drill, calls, forwarding
-from pbx.services.actor import SYSTEM
-from pbx.services.calls import CallRequest
-from pbx.services.dialplan import build_snapshot
+from pbx.services.calls import drill as call_drill
+from pbx.services.calls import simulated as calls
+from pbx.services.calls.dialplan import build_snapshot
+from pbx.services.calls.simulated import CallRequest
+from pbx.services.common.actor import SYSTEM
+from pbx.services.routing import forwarding
 from storage.blobs import FileBlobStore
 from storage.models import AuditEvent, CallLogEntry, MessageSlot, Tenant, VoicemailMessage
 from tests.conftest import open_session

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
-from pbx.services import slots as slot_service
+from pbx.services.library import slots as slot_service
 from storage.blobs import FileBlobStore
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.models import CallLogEntry, MessageSlot, User

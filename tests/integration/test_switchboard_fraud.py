@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from pbx.incident.containment import lift_block
 from pbx.incident.thresholds import DEFAULTS
-from pbx.services import calls, forwarding
-from pbx.services.actor import SYSTEM
-from pbx.services.calllog import write_entries
-from pbx.services.calls import CallRequest
-from pbx.services.dialplan import build_snapshot
+from pbx.services.calllog.entries import write_entries
+from pbx.services.calls import simulated as calls
+from pbx.services.calls.dialplan import build_snapshot
+from pbx.services.calls.simulated import CallRequest
+from pbx.services.common.actor import SYSTEM
+from pbx.services.routing import forwarding
 from storage.blobs import FileBlobStore
 from storage.models import AuditEvent, ForwardingBlock, OutboxMessage, Tenant
 from tests.integration.switchboard_world import CALLER, ERIK_DIRECT, demo_company, user_by_ext

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from pbx.security.hashing import TEST_ONLY_FAST_PROFILE
-from pbx.services import calls, voicemail, voicemail_pin
-from pbx.services import slots as slot_service
-from pbx.services.actor import SYSTEM
-from pbx.services.calls import CallRequest
+from pbx.services.calls import simulated as calls
+from pbx.services.calls.simulated import CallRequest
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots as slot_service
+from pbx.services.people import voicemail, voicemail_pin
 from storage.blobs import FileBlobStore
 from storage.models import MessageSlot, Tenant, User, VoicemailMessage
 from tests.integration.switchboard_world import CALLER, demo_company, user_by_ext

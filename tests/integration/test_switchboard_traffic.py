@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
-from pbx.services import traffic
+from pbx.services.calls import traffic
 from storage.blobs import FileBlobStore
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.models import CallLogEntry, Tenant

@@ -13,9 +13,9 @@ import pytest
 from pbx.engine import check_script, simulate
 from pbx.engine.actions import CallLogLeg
 from pbx.engine.sample import sample_snapshot
-from pbx.services import call_rows
-from pbx.services.traffic import _call_id, leg_rows
-from pbx.services.traffic_model import CompanyTraffic, Rates, TimeSlots, split
+from pbx.services.calllog import rows as call_rows
+from pbx.services.calls.traffic import _call_id, leg_rows
+from pbx.services.calls.traffic_model import CompanyTraffic, Rates, TimeSlots, split
 from storage.models.calllog import DIRECTIONS, DISPOSITIONS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

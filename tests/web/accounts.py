@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from admin_web.app import create_app
 from pbx.config import Settings, load_settings
 from pbx.security.totp import Totp
-from pbx.services import accounts, accounts_totp
-from pbx.services.accounts import AccountsConfig
-from pbx.services.actor import SYSTEM
+from pbx.services.accounts import core as accounts
+from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.core import AccountsConfig
+from pbx.services.common.actor import SYSTEM
 from storage.models import Tenant, User
 from tests.builders import make_user
 

@@ -18,9 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from pbx.services import greetings, library, numbers, profile_pictures, voicemail
-from pbx.services.actor import Actor
-from pbx.services.targets import Target
+from pbx.services.common.actor import Actor
+from pbx.services.library import messages as library
+from pbx.services.people import greetings, profile_pictures, voicemail
+from pbx.services.routing import numbers
+from pbx.services.routing.targets import Target
 from storage.blobs import BlobStore, FileBlobStore
 from storage.models import User
 from tests.builders import make_tenant

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pbx.services import library
+from pbx.services.library import messages as library
 from storage.models import MessageSlot
 from tests.library_media import offline_tts
 from tests.web.conftest import AuthActions

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
-from pbx.services.scope import tenant_of
+from pbx.services.common.scope import tenant_of
 from storage.models import (
     AuditEvent,
     Base,

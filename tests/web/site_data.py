@@ -15,10 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.services import ivr, numbers, queues, slots
-from pbx.services.actor import SYSTEM
-from pbx.services.calllog import write_entries
-from pbx.services.targets import Target
+from pbx.services.calllog.entries import write_entries
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots
+from pbx.services.routing import ivr, numbers, queues
+from pbx.services.routing.targets import Target
 from storage.blobs import BlobStore
 from storage.models import CallLogEntry, Tenant, User
 from tests.builders import make_tenant

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from pbx.services.audit import verify_chain
+from pbx.services.audit.log import verify_chain
 from storage.models import AuditEvent
 from tests.builders import make_tenant
 from tests.web.accounts import make_account

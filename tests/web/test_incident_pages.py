@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from pbx.services import forwarding
-from pbx.services.actor import SYSTEM
-from pbx.services.backup_drill import CompanyDrill, DrillCertificate
-from pbx.services.backup_drill_results import record_drill
+from pbx.services.backups.drill import CompanyDrill, DrillCertificate
+from pbx.services.backups.drill_results import record_drill
+from pbx.services.common.actor import SYSTEM
+from pbx.services.routing import forwarding
 from storage.models import FraudAlert, IncidentCompany
 from tests.integration.incident_world import (
     ATTACKER_IP,

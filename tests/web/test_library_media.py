@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from pbx.services import greetings, profile_pictures
+from pbx.services.people import greetings, profile_pictures
 from storage.models import User
 from tests.library_media import picture_bytes, speech_wav
 from tests.web.library_data import Studio, lose_blob, post, upload

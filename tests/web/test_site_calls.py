@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from pbx.services.calllog import write_entries
+from pbx.services.calllog.entries import write_entries
 from storage.models import AuditEvent, CallLogEntry, UserSession
 from tests.web.site_data import T0, Company, post, stale_reauth
 
@@ -135,7 +135,7 @@ def test_export_needs_reauthentication_and_is_audited(app, as_admin, auth, compa
 
 
 def test_paging_with_a_cursor(app, as_admin, company: Company) -> None:
-    from pbx.services.calllog import write_entries
+    from pbx.services.calllog.entries import write_entries
     from tests.web.site_data import T0
 
     with app.extensions["pbx"].unit_of_work() as s:

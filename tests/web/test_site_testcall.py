@@ -6,8 +6,8 @@ import re
 
 from flask import Flask
 
-from pbx.services import slots
-from pbx.services.actor import SYSTEM
+from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots
 from storage.models import CallLogEntry, MessageSlot
 from tests.web.site_data import Company, post, wav
 

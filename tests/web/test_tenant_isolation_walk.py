@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from fixtures.demo import load_demo
-from pbx.services import accounts_sessions
-from pbx.services.scope import tenant_by_slug
+from pbx.services.accounts import sessions as accounts_sessions
+from pbx.services.common.scope import tenant_by_slug
 from storage.models import User
 from tests.web.accounts import make_account
 from tests.web.conftest import AuthActions, csrf_token

@@ -1,0 +1,274 @@
+"""Live calls with a person at the other end, driven by the pure call engine.
+
+- "Spela in filen" → "Initiera samtal": `start_callback` has the switchboard call the user's
+  own registered number (E.164) or extension (any other number is refused) to record a
+  message slot.
+- A call to the voicemail service number 333 from the user's phone: `dial_service`.
+
+The phone (the browser softphone, or `pbx callback answer`) answers, presses keys, sends what
+it recorded and hangs up through `feed`; each call of `feed` steps the engine, lets the server
+do its share (`live_call_effects`) and returns what the phone must do next
+(`live_call_steps`). The engine's state is kept in the `live_calls` row between events, so
+the next event may reach any worker. A call belongs to its user: nobody else can see or drive
+it (NotFound, like an id that does not exist).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbx.engine import CallState, DialplanSnapshot, step
+from pbx.engine.actions import Action
+from pbx.engine.callback import start_callback as engine_callback
+from pbx.engine.events import (
+    Answer,
+    AudioReceived,
+    Busy,
+    Dial,
+    Dtmf,
+    Event,
+    Hangup,
+    NoAnswer,
+    Timer,
+)
+from pbx.engine.states import CallbackRecording, Ended, ServiceRecording, new_call
+from pbx.errors import NotFound, ValidationError
+from pbx.media.audio import normalise_audio
+from pbx.media.errors import AudioError
+from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.services.calls import effects
+from pbx.services.calls.codec import decode_state, encode_state
+from pbx.services.calls.live_snapshot import live_snapshot
+from pbx.services.calls.phone_steps import phone_steps
+from pbx.services.common.actor import Actor
+from pbx.services.library.messages import check_may_edit
+from storage.blobs import BlobStore
+from storage.models import LiveCall, LiveCallTake, MessageSlot, Tenant, User, utcnow
+
+SERVICE_NUMBER = "333"
+MAX_TAKE_BYTES = 15_000_000
+RINGING_FOR = timedelta(minutes=5)
+STALE_AFTER = timedelta(hours=1)
+EVENTS = ("answer", "decline", "busy", "no_answer", "dtmf", "hangup", "timer")
+
+
+@dataclass(frozen=True)
+class PhoneEvent:
+    """What the phone did: answered, declined, pressed `digit`, waited (timer), hung up."""
+
+    kind: str
+    digit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENTS:
+            raise ValidationError("event", f"unknown phone event {self.kind!r}")
+
+
+def own_number(user: User, number: str) -> str:
+    """The number must be one registered on the user's own account: their mobile (E.164)
+    or their extension (the desk phone). SECURITY.md 16: changing the mobile is a separate,
+    re-authenticated action, and an extension is internal, so no number typed in can make
+    the switchboard call an outsider."""
+    if user.extension and number.strip() == user.extension:
+        return user.extension
+    try:
+        e164 = parse_e164(number)
+    except InvalidNumber as exc:
+        raise ValidationError("number", exc.message, code="invalid_number") from None
+    if not user.mobile or e164 != user.mobile:
+        raise ValidationError(
+            "number",
+            "You can only be called on your own registered number or extension.",
+            code="not_own",
+        )
+    return e164
+
+
+def start_callback(
+    session: Session, blobs: BlobStore, actor: Actor, user: User, slot: MessageSlot, number: str
+) -> LiveCall:
+    """ "Initiera samtal": the switchboard rings the user's phone to record `slot`."""
+    check_may_edit(session, actor, slot)
+    e164 = own_number(user, number)
+    call = _new_call(session, user, "callback", e164, slot)
+    snapshot = live_snapshot(session, blobs, _tenant(session, call), user, slot)
+    state, actions = engine_callback(snapshot, call.id, e164, str(slot.id))
+    return _after(session, blobs, actor, call, state, actions)
+
+
+def dial_service(session: Session, blobs: BlobStore, actor: Actor, user: User) -> LiveCall:
+    """The user calls 333 from their phone (known by its number: straight to the menu)."""
+    caller = user.mobile or user.extension
+    if not caller:
+        raise ValidationError("number", "You have no number to call from.", code="no_number")
+    call = _new_call(session, user, "service", caller, None)
+    snapshot = live_snapshot(session, blobs, _tenant(session, call), user, None)
+    state, actions = step(snapshot, new_call(call.id), Dial(caller, SERVICE_NUMBER))
+    return _after(session, blobs, actor, call, state, actions)
+
+
+def load(session: Session, actor: Actor, token: str) -> LiveCall:
+    """The actor's own call by its token; anyone else's (or none) is NotFound. The command
+    line (the system) answers any call by its token, as the phone it rings."""
+    call = session.get(LiveCall, token) if isinstance(token, str) and len(token) == 32 else None
+    if call is None or (call.user_id != actor.user_id and actor.role != "system"):
+        raise NotFound("no such call")
+    return call
+
+
+def ringing_for(session: Session, user: User) -> LiveCall | None:
+    """The newest call ringing on the user's phone (started in the last few minutes)."""
+    since = utcnow() - RINGING_FOR
+    stmt = (
+        select(LiveCall)
+        .where(LiveCall.user_id == user.id, LiveCall.status == "ringing")
+        .where(LiveCall.created_at >= since)
+        .order_by(LiveCall.created_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def feed(
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    call: LiveCall,
+    event: PhoneEvent,
+    audio: bytes | None = None,
+) -> LiveCall:
+    """Apply what the phone did (with the take it recorded, if any) and return the call."""
+    if call.status == "ended":
+        call.steps = []
+        return call
+    user = session.get(User, call.user_id)
+    slot = session.get(MessageSlot, call.slot_id) if call.slot_id else None
+    assert user is not None
+    snapshot = live_snapshot(session, blobs, _tenant(session, call), user, slot)
+    state = decode_state(call.state)
+    done: list[Action] = []
+    if audio is not None:
+        state, done = _take(session, snapshot, call, state, audio)
+    state, actions = step(snapshot, state, _event(event, _clock(call)))
+    return _after(session, blobs, _as_owner(actor, user), call, state, done + actions)
+
+
+def _as_owner(actor: Actor, user: User) -> Actor:
+    """Changes made in a call are the call owner's (also when the CLI answers for them)."""
+    if actor.user_id == user.id:
+        return actor
+    return Actor(user.id, user.email, user.role, user.tenant_id, actor.ip)
+
+
+def _event(event: PhoneEvent, at: float) -> Event:
+    kinds: dict[str, Event] = {
+        "answer": Answer(at=at), "decline": Busy(at=at), "busy": Busy(at=at),
+        "no_answer": NoAnswer(at=at), "hangup": Hangup(at=at), "timer": Timer(at=at),
+    }  # fmt: skip
+    if event.kind == "dtmf":
+        return Dtmf(event.digit, at=at)
+    return kinds[event.kind]
+
+
+def _take(
+    session: Session, snapshot: DialplanSnapshot, call: LiveCall, state: CallState, audio: bytes
+) -> tuple[CallState, list[Action]]:
+    """Store what the phone recorded as the current take and tell the engine how long it is
+    (silence, or anything that is not audio, counts as nothing heard)."""
+    phase = state.phase
+    if not isinstance(phase, CallbackRecording | ServiceRecording):
+        return state, []
+    try:
+        master = normalise_audio(audio, max_bytes=MAX_TAKE_BYTES, max_seconds=300)
+    except AudioError:
+        return step(snapshot, state, AudioReceived(0.0, silent=True, at=_clock(call)))
+    session.add(
+        LiveCallTake(call_id=call.id, take=phase.take, master=master.wav,
+                     original=audio, duration_ms=master.duration_ms)
+    )  # fmt: skip
+    session.flush()
+    received = AudioReceived(master.duration_ms / 1000, at=_clock(call))
+    return step(snapshot, state, received)
+
+
+def take_audio(session: Session, call: LiveCall, take: int) -> bytes:
+    """A take of this call, for the phone to play back (key 1 in review, key 4 in 333)."""
+    recorded = effects.take_of(session, call, take)
+    if recorded is None:
+        raise NotFound("no such recording in this call")
+    return recorded.master
+
+
+def _new_call(
+    session: Session, user: User, kind: str, number: str, slot: MessageSlot | None
+) -> LiveCall:
+    if user.tenant_id is None:
+        raise ValidationError("user", "operators have no phone in a company")
+    now = utcnow()
+    expire_stale(session, now)  # recordings of abandoned calls are not kept
+    call = LiveCall(
+        id=secrets.token_hex(16), tenant_id=user.tenant_id, user_id=user.id, kind=kind,
+        slot_id=slot.id if slot else None, number=number, state={}, steps=[],
+        status="ringing", created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(call)
+    session.flush()
+    return call
+
+
+def _after(
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    call: LiveCall,
+    state: CallState,
+    actions: list[Action],
+) -> LiveCall:
+    effects.perform(session, blobs, actor, call, actions)
+    call.state = encode_state(state)
+    call.steps = phone_steps(actions)
+    call.updated_at = utcnow()
+    if isinstance(state.phase, Ended):
+        call.status, call.ended_at = "ended", call.updated_at
+        call.outcome = _outcome(actions, state.phase)
+        effects.drop_takes(session, call)
+    elif call.kind == "service" or state.answered_at is not None:
+        call.status = "active"
+    session.flush()
+    return call
+
+
+def _outcome(actions: list[Action], ended: Ended) -> str:
+    for step_ in phone_steps(actions):
+        if step_["do"] == "finished":
+            return str(step_["status"])[:20]
+    return ended.disposition[:20]
+
+
+def _clock(call: LiveCall) -> float:
+    return max(0.0, (utcnow() - call.created_at).total_seconds())
+
+
+def _tenant(session: Session, call: LiveCall) -> Tenant:
+    tenant = session.get(Tenant, call.tenant_id)
+    assert tenant is not None
+    return tenant
+
+
+def expire_stale(session: Session, now: datetime | None = None) -> int:
+    """End calls nobody has touched for an hour (a closed browser tab) and drop their
+    recordings; run whenever a new call starts."""
+    now = now or utcnow()
+    stale = select(LiveCall).where(
+        LiveCall.status != "ended", LiveCall.updated_at < now - STALE_AFTER
+    )
+    calls = list(session.scalars(stale))
+    for call in calls:
+        call.status, call.ended_at, call.outcome = "ended", now, "expired"
+        effects.drop_takes(session, call)
+    return len(calls)

@@ -1,0 +1,219 @@
+"""Users and their extensions. Passwords are never chosen here: a new account gets a
+setup link from the accounts service; until then it cannot log in."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pbx import identifiers
+from pbx.errors import Conflict, PermissionDenied, ValidationError
+from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
+from storage.models import ForwardingRule, Tenant, User, VoicemailBox
+
+ROLES = ("operator", "company_admin", "user")
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(32)
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant | None,
+    *,
+    name: str,
+    email: str,
+    role: str = "user",
+    extension: str | None = None,
+    mobile: str | None = None,
+) -> User:
+    _check_role(actor, tenant, role)
+    user = User(
+        tenant_id=tenant.id if tenant else None,
+        name=identifiers.name(name),
+        email=identifiers.email(email),
+        role=role,
+        extension=identifiers.extension(extension) if extension else None,
+        mobile=mobile_number(mobile) if mobile else None,
+        status="active",
+        must_change_password=True,
+        session_token=new_session_token(),
+    )
+    _refuse_duplicates(session, user)
+    session.add(user)
+    session.flush()
+    if user.extension:
+        session.add(VoicemailBox(user_id=user.id))
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        tenant_id=user.tenant_id,
+        target=("user", user.id),
+        new={"name": user.name, "email": user.email, "role": role, "extension": user.extension},
+    )
+    return user
+
+
+def _check_role(actor: Actor, tenant: Tenant | None, role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError("role", f"role must be one of {', '.join(ROLES)}")
+    if (role == "operator") != (tenant is None):
+        raise ValidationError("role", "operators belong to no company; everyone else to one")
+    if role == "operator" and not actor.is_operator:
+        raise PermissionDenied("only the operator creates operator accounts")
+    if tenant is not None and not actor.can_manage_tenant(tenant.id):
+        raise PermissionDenied("not an administrator of this company")
+
+
+def mobile_number(value: str) -> str:
+    try:
+        return parse_e164(value)
+    except InvalidNumber as exc:
+        raise ValidationError("mobile", str(exc), code="invalid_number") from None
+
+
+def _refuse_duplicates(session: Session, user: User) -> None:
+    same_email = select(User.id).where(func.lower(User.email) == user.email.lower())
+    if session.scalar(same_email) is not None:
+        raise Conflict(f"an account with the e-mail {user.email} already exists")
+    if user.extension and session.scalar(
+        select(User.id).where(User.tenant_id == user.tenant_id, User.extension == user.extension)
+    ):
+        raise Conflict(f"extension {user.extension} is already taken in this company")
+
+
+def list_users(session: Session, tenant_id: int | None = None, search: str = "") -> list[User]:
+    stmt = select(User).order_by(User.tenant_id, User.extension, User.name)
+    if tenant_id is not None:
+        stmt = stmt.where(User.tenant_id == tenant_id)
+    if search:
+        like = f"%{search.lower()}%"
+        stmt = stmt.where(
+            func.lower(User.name).like(like)
+            | func.lower(User.email).like(like)
+            | User.extension.like(like)
+        )
+    return list(session.scalars(stmt))
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+# A company admin edits a user: name, extension, mobile and role (SECURITY.md 18).
+TENANT_ROLES = ("company_admin", "user")
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    name: str,
+    extension: str,
+    mobile: str,
+    role: str,
+) -> User:
+    """Change a user's details; every changed field is audited old → new.
+
+    A new extension carries the forwarding rules that pointed at the old one with it, so
+    colleagues who forward to this person keep reaching them.
+    """
+    _check(session, actor, user, role)
+    new = {
+        "name": identifiers.name(name),
+        "extension": _extension(session, user, extension),
+        "mobile": mobile_number(mobile) if mobile.strip() else None,
+        "role": role,
+    }
+    old = {key: getattr(user, key) for key in new}
+    changed = sorted(key for key in new if new[key] != old[key])
+    if changed:
+        _apply(session, actor, user, {k: old[k] for k in changed}, {k: new[k] for k in changed})
+    return user
+
+
+def _apply(
+    session: Session, actor: Actor, user: User, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    followed = 0
+    if "extension" in new and old["extension"]:
+        followed = _follow_extension(session, user, old["extension"], new["extension"])
+    for key, value in new.items():
+        setattr(user, key, value)
+    if user.extension and session.scalar(_box(user)) is None:
+        session.add(VoicemailBox(user_id=user.id))
+    session.flush()
+    detail = {"forwarding_followed": followed} if followed else {}
+    audit.record(
+        session,
+        actor,
+        "user.update",
+        tenant_id=user.tenant_id,
+        target=("user", user.id),
+        old=old,
+        new=new | detail,
+    )
+
+
+def _box(user: User) -> Any:
+    return select(VoicemailBox.id).where(VoicemailBox.user_id == user.id)
+
+
+def _check(session: Session, actor: Actor, user: User, role: str) -> None:
+    if user.tenant_id is None or not actor.can_manage_tenant(user.tenant_id):
+        raise PermissionDenied("not an administrator of this company")
+    if role not in TENANT_ROLES:
+        raise ValidationError("role", "role must be company administrator or user")
+    if user.role == "company_admin" and role != "company_admin" and _admins(session, user) <= 1:
+        raise ValidationError(
+            "role", "the company needs at least one active administrator", code="last_admin"
+        )
+
+
+def _admins(session: Session, user: User) -> int:
+    stmt = select(func.count(User.id)).where(
+        User.tenant_id == user.tenant_id, User.role == "company_admin", User.status == "active"
+    )
+    return session.scalar(stmt) or 0
+
+
+def _extension(session: Session, user: User, text: str) -> str | None:
+    if not text.strip():
+        if user.extension:
+            raise ValidationError(
+                "extension", "an extension cannot be removed; suspend the user instead"
+            )
+        return None
+    value = identifiers.extension(text)
+    taken = select(User.id).where(
+        User.tenant_id == user.tenant_id, User.extension == value, User.id != user.id
+    )
+    if session.scalar(taken) is not None:
+        raise ValidationError(
+            "extension", f"extension {value} is already taken in this company", code="taken"
+        )
+    return value
+
+
+def _follow_extension(session: Session, user: User, old: str, new: str | None) -> int:
+    colleagues = select(User.id).where(User.tenant_id == user.tenant_id)
+    result = session.execute(
+        update(ForwardingRule)
+        .where(
+            ForwardingRule.destination_kind == "extension",
+            ForwardingRule.destination == old,
+            ForwardingRule.user_id.in_(colleagues),
+        )
+        .values(destination=new)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,150 @@
+"""Queues (köer): members, a queue message, maximum wait and the overflow destination."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbx import identifiers
+from pbx.errors import PermissionDenied, ValidationError
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
+from pbx.services.library.slots import require_slot
+from pbx.services.routing.targets import Target, load_target, store_target, validate_target
+from storage.models import Queue, QueueMember, Tenant, User
+
+HANGUP = Target("hangup")
+
+
+def create_queue(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    *,
+    name: str,
+    message_slot_id: int | None,
+    members: list[int],
+    max_wait_seconds: int = 120,
+    overflow: Target = HANGUP,
+) -> Queue:
+    if not actor.can_manage_tenant(tenant.id):
+        raise PermissionDenied("not an administrator of this company")
+    if not 10 <= max_wait_seconds <= 3600:
+        raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
+    if message_slot_id is not None:
+        require_slot(session, tenant, message_slot_id, "message_slot_id")
+    queue = Queue(
+        tenant_id=tenant.id,
+        name=identifiers.name(name, max_length=100),
+        message_slot_id=message_slot_id,
+        max_wait_seconds=max_wait_seconds,
+    )
+    store_target(queue, "overflow", validate_target(session, tenant, overflow, "overflow"))
+    session.add(queue)
+    session.flush()
+    set_members(session, tenant, queue, members)
+    audit.record(
+        session,
+        actor,
+        "queue.create",
+        tenant_id=tenant.id,
+        target=("queue", queue.id),
+        new={"name": queue.name, "members": members, "overflow": overflow.describe()},
+    )
+    return queue
+
+
+def set_members(session: Session, tenant: Tenant, queue: Queue, user_ids: list[int]) -> None:
+    if len(set(user_ids)) != len(user_ids):
+        raise ValidationError("members", "a member is listed twice")
+    for user_id in user_ids:
+        user = session.get(User, user_id)
+        if user is None or user.tenant_id != tenant.id or not user.extension:
+            raise ValidationError("members", f"no extension user {user_id} in this company")
+    for member in members_of(session, queue.id):
+        session.delete(member)
+    session.flush()
+    for position, user_id in enumerate(user_ids):
+        session.add(QueueMember(queue_id=queue.id, user_id=user_id, position=position))
+    session.flush()
+
+
+def members_of(session: Session, queue_id: int) -> list[QueueMember]:
+    stmt = (
+        select(QueueMember).where(QueueMember.queue_id == queue_id).order_by(QueueMember.position)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_queues(session: Session, tenant_id: int) -> list[Queue]:
+    return list(
+        session.scalars(select(Queue).where(Queue.tenant_id == tenant_id).order_by(Queue.name))
+    )
+
+
+# Editing a queue (kö) from the site: name, queue message, members, maximum wait, overflow.
+MAX_WAIT_RANGE = (10, 3600)
+
+
+def update_queue(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    queue: Queue,
+    *,
+    name: str,
+    message_slot_id: int | None,
+    members: list[int],
+    max_wait_seconds: int,
+    overflow: Target,
+) -> Queue:
+    checked = _check(session, actor, tenant, queue, message_slot_id, max_wait_seconds, overflow)
+    old = _state(session, queue)
+    queue.name = identifiers.name(name, max_length=100)
+    queue.message_slot_id, queue.max_wait_seconds = message_slot_id, max_wait_seconds
+    store_target(queue, "overflow", checked)
+    set_members(session, tenant, queue, members)
+    new = _state(session, queue)
+    if new != old:
+        audit.record(
+            session,
+            actor,
+            "queue.update",
+            tenant_id=tenant.id,
+            target=("queue", queue.id),
+            old={k: v for k, v in old.items() if new[k] != v},
+            new={k: v for k, v in new.items() if old[k] != v},
+        )
+    return queue
+
+
+def _check(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    queue: Queue,
+    message_slot_id: int | None,
+    max_wait_seconds: int,
+    overflow: Target,
+) -> Target:
+    """The same rules as at creation; returns the overflow destination validated."""
+    if not actor.can_manage_tenant(tenant.id) or queue.tenant_id != tenant.id:
+        raise PermissionDenied("not an administrator of this company")
+    low, high = MAX_WAIT_RANGE
+    if not low <= max_wait_seconds <= high:
+        raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
+    if message_slot_id is not None:
+        require_slot(session, tenant, message_slot_id, "message_slot_id")
+    if overflow.kind == "queue" and overflow.queue_id == queue.id:
+        raise ValidationError("overflow", "a queue cannot overflow into itself")
+    return validate_target(session, tenant, overflow, "overflow")
+
+
+def _state(session: Session, queue: Queue) -> dict[str, object]:
+    return {
+        "name": queue.name,
+        "message_slot_id": queue.message_slot_id,
+        "max_wait_seconds": queue.max_wait_seconds,
+        "overflow": load_target(queue, "overflow").describe(),
+        "members": [m.user_id for m in members_of(session, queue.id)],
+    }
