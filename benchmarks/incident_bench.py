@@ -40,8 +40,8 @@ from sqlalchemy.engine import Engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pbx.incident import callers  # noqa: E402
-from pbx.incident.rules import ZONE  # noqa: E402
 from pbx.incident.scan import scan  # noqa: E402
+from pbx.policies.fraud_rules import ZONE  # noqa: E402
 from pbx.services.common.actor import cli_actor  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

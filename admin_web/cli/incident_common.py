@@ -11,8 +11,8 @@ import click
 from sqlalchemy.orm import Session
 
 from pbx.config import Settings
-from pbx.incident.rules import ZONE
-from pbx.incident.thresholds import Thresholds, from_mapping, parse_settings
+from pbx.policies.fraud_rules import ZONE
+from pbx.policies.fraud_thresholds import Thresholds, from_mapping, parse_settings
 from pbx.services.common.actor import Actor, cli_actor
 from pbx.services.common.scope import tenant_by_slug
 from storage.models import Tenant, utcnow

@@ -22,8 +22,8 @@ from fixtures.demo_logins import demo_password
 from pbx.errors import ValidationError
 from pbx.incident import callers, forwarding_changes, letters, mailer, register, response
 from pbx.incident.register import IncidentFields
-from pbx.incident.rules import ZONE
 from pbx.incident.scan import scan
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.accounts import core as accounts
 from pbx.services.accounts import login as accounts_login
 from pbx.services.accounts.core import PasswordRejected

@@ -15,7 +15,7 @@ from admin_web.auth import login_required, reauth_required, roles_required
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import actor, site_tenant
 from pbx.incident import callbacks
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 

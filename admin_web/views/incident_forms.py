@@ -9,7 +9,7 @@ from admin_web.views.site_common import Form
 from pbx.errors import ValidationError
 from pbx.incident.assessment import Decision
 from pbx.incident.register import IncidentFields
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from storage.models import Incident, utcnow
 
 LIST_FIELDS = ("data_categories", "subject_categories")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from admin_web.app import db
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import Form
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.tenants.companies import list_tenants
 from storage.models import Tenant, utcnow
 

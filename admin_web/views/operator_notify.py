@@ -22,7 +22,7 @@ from admin_web.views.operator_forms import (
 )
 from admin_web.views.site_common import Form, actor, render_form
 from pbx.incident import callers, letters, mailer, recovery, rerecord
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from storage.db import read_snapshot
 
 bp = Blueprint("operator_notify", __name__, url_prefix="/operator")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select, text, type_coerce
@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from pbx.errors import ValidationError
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
+from pbx.services.fraud.legs import utc
 from storage.models import CallLogEntry, PhoneNumber, User
 
 CSV_HEADER = ("number", "calls", "first_call", "last_call")
@@ -83,15 +84,6 @@ def affected_callers(
         for number, calls, first, last in session.execute(stmt)
         if number.startswith("+") and number not in own
     ]
-
-
-def utc(value: object) -> datetime:
-    """A raw stored time as an aware UTC datetime (SQLite keeps naive UTC text)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    if not isinstance(value, datetime):
-        raise TypeError(f"not a stored time: {value!r}")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def local(moment: datetime) -> str:

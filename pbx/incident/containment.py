@@ -23,18 +23,17 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound
 from pbx.incident import forwarding_changes as history
-from pbx.incident.history import forwarded_legs
-from pbx.incident.rules import price
-from pbx.incident.thresholds import DEFAULTS, Thresholds
+from pbx.policies.fraud_rules import price
+from pbx.policies.fraud_thresholds import DEFAULTS, Thresholds
 from pbx.services.accounts import admin as accounts_admin
 from pbx.services.accounts import sessions as accounts_sessions
 from pbx.services.accounts.core import AccountsConfig
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
+from pbx.services.fraud.legs import forwarded_legs
+from pbx.services.fraud.suspension import open_block, suspend_forwarding
 from pbx.services.routing import forwarding
 from storage.models import (
-    ForwardingBlock,
-    ForwardingRule,
     FraudAlert,
     OutboxMessage,
     Tenant,
@@ -57,16 +56,6 @@ class Containment:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def open_block(session: Session, user_id: int) -> ForwardingBlock | None:
-    """The account's forwarding suspension in force, if any (by containment, which links
-    it to an alert, or by the call-time caps of `pbx.services.fraud.guard`)."""
-    return session.scalar(
-        select(ForwardingBlock).where(
-            ForwardingBlock.user_id == user_id, ForwardingBlock.lifted_at.is_(None)
-        )
-    )
 
 
 def fraud_destinations(
@@ -149,42 +138,6 @@ def revert_malicious(
         left = history.put_back(session, actor, user, kind, good)
         reverted[kind] = f"{history.describe(before)} → {history.describe(left)}"
     return reverted
-
-
-def suspend_forwarding(
-    session: Session,
-    actor: Actor,
-    user: User,
-    reason: str,
-    alert: FraudAlert | None,
-    now: datetime,
-) -> list[str]:
-    """Switch off the account's active external rules (audited as forwarding changes) and
-    record the block."""
-    rules = session.scalars(
-        select(ForwardingRule).where(
-            ForwardingRule.user_id == user.id,
-            ForwardingRule.destination_kind == "external",
-            ForwardingRule.active.is_(True),
-        )
-    ).all()
-    for rule in rules:
-        old = forwarding.rule_state(rule)
-        rule.active = False
-        audit.record(
-            session, actor, "forwarding.set", tenant_id=user.tenant_id, target=("user", user.id),
-            old=old, new=forwarding.rule_state(rule), at=now,
-        )  # fmt: skip
-    assert user.tenant_id is not None
-    kinds = sorted(rule.kind for rule in rules)
-    session.add(
-        ForwardingBlock(
-            tenant_id=user.tenant_id, user_id=user.id, alert_id=alert.id if alert else None,
-            reason=reason[:300], rules_off=kinds, created_at=now,
-        )
-    )  # fmt: skip
-    session.flush()
-    return kinds
 
 
 def lift_block(

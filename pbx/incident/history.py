@@ -1,8 +1,8 @@
 """Loading the fraud rules' records from the call log and the audit log.
 
-Each loader is one query over an index: forwarded legs through the partial index
-`ix_call_log_forwarded_started` (the literal `'forwarded'` lets SQLite match the index's
-condition), audit events through `ix_audit_events_occurred_at` / `action`.
+Each loader is one query over an index: forwarded legs through `pbx.services.fraud.legs`
+(shared with the call-time fraud guard), audit events through `ix_audit_events_occurred_at`
+/ `action`.
 """
 
 from __future__ import annotations
@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
-from pbx.incident.callers import utc
-from pbx.incident.rules import Change, Leg, Login, Sighting
-from pbx.incident.thresholds import Thresholds
-from storage.models import AuditEvent, CallLogEntry, Tenant
+from pbx.policies.fraud_rules import Change, Leg, Login, Sighting
+from pbx.policies.fraud_thresholds import Thresholds
+from pbx.services.fraud.legs import forwarded_legs
+from storage.models import AuditEvent, Tenant
 
-FORWARDED: ColumnElement[str] = literal_column("'forwarded'")
 LOGIN_ACTIONS = ("login.failed", "login.success")
 
 
@@ -44,31 +41,6 @@ def load(session: Session, since: datetime, until: datetime, t: Thresholds) -> H
         sightings=sightings(session, changes, t, until),
         home_regions={k: v for k, v in session.execute(select(Tenant.id, Tenant.home_region))},
     )
-
-
-def forwarded_legs(
-    session: Session, since: datetime, until: datetime, tenant_id: int | None = None
-) -> list[Leg]:
-    """Forwarded legs started in [since, until); connected seconds worked out by the
-    database, the start time parsed once (a day of traffic is hundreds of thousands)."""
-    c = CallLogEntry
-    started = type_coerce(c.started_at, NullType())
-    stmt = select(
-        c.tenant_id, c.user_id, c.callee, started, connected_seconds(session), c.disposition
-    ).where(c.direction == FORWARDED, c.started_at >= since, c.started_at < until)
-    if tenant_id is not None:
-        stmt = stmt.where(c.tenant_id == tenant_id)
-    return [
-        Leg(tenant, user, callee, utc(began), float(seconds or 0), disposition == "refused")
-        for tenant, user, callee, began, seconds, disposition in session.execute(stmt)
-    ]
-
-
-def connected_seconds(session: Session) -> ColumnElement[Any]:
-    c = CallLogEntry
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", c.ended_at - c.answered_at)
-    return (func.julianday(c.ended_at) - func.julianday(c.answered_at)) * 86400.0
 
 
 def forwarding_changes(session: Session, since: datetime, until: datetime) -> list[Change]:

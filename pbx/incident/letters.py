@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pbx.incident.callers import AffectedCaller
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import OutboxMessage, utcnow

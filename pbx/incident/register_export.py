@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pbx.incident.assessment import company_deadline, pts_deadline
 from pbx.incident.register import get_incident, parts_of
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import Incident, IncidentCompany, Tenant, utcnow

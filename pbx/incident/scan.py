@@ -17,13 +17,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.incident import history, rules
-from pbx.incident.containment import Containment, contain_user, fraud_destinations, open_block
-from pbx.incident.rules import Hit, day_of
-from pbx.incident.thresholds import DEFAULTS, Thresholds
+from pbx.incident import history
+from pbx.incident.containment import Containment, contain_user, fraud_destinations
+from pbx.policies import fraud_rules as rules
+from pbx.policies.fraud_rules import Hit, day_of
+from pbx.policies.fraud_thresholds import DEFAULTS, Thresholds
 from pbx.services.accounts.core import AccountsConfig
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
+from pbx.services.fraud.suspension import open_block
 from storage.models import FraudAlert, User, utcnow
 
 

@@ -1,6 +1,6 @@
 """Incident response: fraud alerts, forwarding blocks, and the incident register.
 
-- `FraudAlert`: one rule hit of the fraud scan (`pbx.incident.rules`), kept once per rule,
+- `FraudAlert`: one rule hit of the fraud scan (`pbx.policies.fraud_rules`), kept once per rule,
   subject and time bucket (`dedupe_key`), with the figure, the threshold it crossed and
   whether it was above the hard cap (which contains the account automatically).
 - `ForwardingBlock`: an account whose outside forwarding is suspended by containment, with

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
-from pbx.incident.rules import ZONE
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.routing import forwarding
 from storage.models import OutboxMessage, User
 from tests.integration.incident_world import (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.incident.containment import lift_block
-from pbx.incident.thresholds import DEFAULTS
+from pbx.policies.fraud_thresholds import DEFAULTS
 from pbx.services.calllog.entries import write_entries
 from pbx.services.calls import simulated as calls
 from pbx.services.calls.dialplan import build_snapshot

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pbx.errors import ValidationError
-from pbx.incident import rules
-from pbx.incident.rules import Change, Leg, Login, Sighting
-from pbx.incident.thresholds import DEFAULTS, Limit, from_mapping, parse_settings
+from pbx.policies import fraud_rules as rules
+from pbx.policies.fraud_rules import Change, Leg, Login, Sighting
+from pbx.policies.fraud_thresholds import DEFAULTS, Limit, from_mapping, parse_settings
 
 # Thursday 2 July 2026, 10:00 UTC (12:00 in Stockholm): business hours.
 T0 = datetime(2026, 7, 2, 10, 0, tzinfo=UTC)

@@ -1,12 +1,13 @@
 """The fraud caps at call time (SECURITY.md 22), on top of the destination policy (item 21).
 
-The limits are the fraud rules' hard caps (`pbx.incident.thresholds`: international legs per
-user and company per hour and day, estimated cost per day), counted the way the fraud scan
-counts them (`pbx.incident.history` / `rules.price`) over the last hour and day before the
-call. The engine enforces the result through the snapshot's `FraudGuard`: a user over a cap
-(or whose forwarding is suspended: an open `ForwardingBlock`) gets no outside forwarding
-leg; a company over its cap gets no international leg. The refused legs are logged and
-audited like any other.
+The limits are the fraud rules' hard caps (`pbx.policies.fraud_thresholds`: international
+legs per user and company per hour and day, estimated cost per day), counted the way the
+fraud scan counts them (`pbx.services.fraud.legs` / `pbx.policies.fraud_rules.price`) over
+the last hour and day before the call. The engine enforces the result through the
+snapshot's `FraudGuard`: a user over a cap (or whose forwarding is suspended: an open
+`ForwardingBlock`, `pbx.services.fraud.suspension`) gets no outside forwarding leg; a
+company over its cap gets no international leg. The refused legs are logged and audited
+like any other.
 
 When a call takes a user over a cap, `enforce` suspends that user's outside forwarding the
 way containment does (rules off, a block that `lift_block` undoes), alerts the user and the
@@ -25,12 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.engine.dialplan import FraudGuard
-from pbx.incident.containment import suspend_forwarding
-from pbx.incident.history import forwarded_legs
-from pbx.incident.rules import Priced, price
-from pbx.incident.thresholds import DEFAULTS, Limit, Thresholds
+from pbx.policies.fraud_rules import Priced, price
+from pbx.policies.fraud_thresholds import DEFAULTS, Limit, Thresholds
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
+from pbx.services.fraud.legs import forwarded_legs
+from pbx.services.fraud.suspension import open_block, suspend_forwarding
 from storage.models import ForwardingBlock, OutboxMessage, Tenant, User, utcnow
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -121,7 +122,7 @@ def enforce(session: Session, actor: Actor, tenant: Tenant, now: datetime) -> li
     for user_id, used in sorted(per_user.items()):
         why = over_user_cap(used)
         user = session.get(User, user_id) if why is not None else None
-        if user is None or why is None or _blocked(session, user_id):
+        if user is None or why is None or open_block(session, user_id) is not None:
             continue
         kinds = suspend_forwarding(session, actor, user, f"fraud cap: {why}", None, now)
         audit.record(
@@ -131,13 +132,6 @@ def enforce(session: Session, actor: Actor, tenant: Tenant, now: datetime) -> li
         _alert(session, tenant, user, why, now)
         suspended.append(user_id)
     return suspended
-
-
-def _blocked(session: Session, user_id: int) -> bool:
-    stmt = select(ForwardingBlock.id).where(
-        ForwardingBlock.user_id == user_id, ForwardingBlock.lifted_at.is_(None)
-    )
-    return session.scalar(stmt.limit(1)) is not None
 
 
 def _alert(session: Session, tenant: Tenant, user: User, why: str, now: datetime) -> None:

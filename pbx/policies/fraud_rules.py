@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pbx.incident.thresholds import Limit, Thresholds
 from pbx.policies.destinations import InvalidNumber, classify
+from pbx.policies.fraud_thresholds import Limit, Thresholds
 
 ZONE = ZoneInfo("Europe/Stockholm")
 
