@@ -1,8 +1,10 @@
 """Content-addressed blob stores (SHA-256): files on disk, a database table, or memory.
 
-All three share one interface. `put` is idempotent and never overwrites good content;
-`get` verifies the hash on every read and raises `BlobCorrupt` or `BlobMissing`. There is
-no delete: losing media must be impossible in normal operation (incident 2).
+All three share one interface and behave alike. `put` is idempotent, never overwrites good
+content and repairs a corrupt copy (same hash, other bytes) with the right bytes; `get`
+verifies the hash on every read and raises `BlobCorrupt` or `BlobMissing`; `status` says
+'ok', 'missing' or 'corrupt'. There is no delete: losing media must be impossible in normal
+operation (incident 2).
 """
 
 from __future__ import annotations
@@ -63,10 +65,28 @@ class BlobStore(Protocol):
     def get(self, sha256: str) -> bytes: ...
     def exists(self, sha256: str) -> bool: ...
     def verify(self, sha256: str) -> None: ...
+    def status(self, sha256: str) -> str: ...
     def iter_ids(self) -> Iterator[str]: ...
 
 
-class MemoryBlobStore:
+class _Status:
+    """`status` for every store, from its own `verify`."""
+
+    def verify(self, sha256: str) -> None:
+        raise NotImplementedError
+
+    def status(self, sha256: str) -> str:
+        """'ok', 'missing' or 'corrupt' — re-reading and re-hashing the blob."""
+        try:
+            self.verify(sha256)
+        except BlobCorrupt:
+            return "corrupt"
+        except BlobError:
+            return "missing"
+        return "ok"
+
+
+class MemoryBlobStore(_Status):
     """For unit tests: same behaviour, no disk."""
 
     def __init__(self) -> None:
@@ -96,7 +116,7 @@ class MemoryBlobStore:
         yield from sorted(self._blobs)
 
 
-class FileBlobStore:
+class FileBlobStore(_Status):
     """Blobs as files `objects/ab/cdef…` (git-style fan-out) under one root."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -199,18 +219,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class SqlBlobStore:
+class SqlBlobStore(_Status):
     """Blobs in the `blobs` table, written in the caller's transaction."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def put(self, data: bytes) -> str:
+        """Insert the blob; a stored row under the same hash with other bytes (a corrupt
+        copy: the key is the hash of the right bytes) is rewritten, a good one left alone."""
         sha = blob_id(data)
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(StoredBlob).values(sha256=sha, size=len(data), data=data, created_at=utcnow())
-        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
+        repair = stmt.on_conflict_do_update(
+            index_elements=["sha256"],
+            set_={"data": stmt.excluded.data, "size": stmt.excluded.size},
+            where=StoredBlob.data != stmt.excluded.data,
+        )
+        self.session.execute(repair)
         return sha
 
     def get(self, sha256: str) -> bytes:

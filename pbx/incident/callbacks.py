@@ -21,7 +21,6 @@ from pbx.errors import PermissionDenied
 from pbx.incident.callers import local
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
-from pbx.services.library.scan import blob_status
 from storage.blobs import BlobStore
 from storage.models import Tenant, User, VoicemailBox, VoicemailMessage
 
@@ -64,7 +63,7 @@ def lost_voicemail(
         stmt = stmt.where(VoicemailMessage.received_at >= since)
     found = []
     for message, user in session.execute(stmt):
-        status = blob_status(blobs, message.blob_sha256) if message.blob_sha256 else "missing"
+        status = blobs.status(message.blob_sha256) if message.blob_sha256 else "missing"
         if status != "ok":
             found.append(_row(message, user, status))
     return found

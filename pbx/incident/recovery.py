@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.services.library import slots as slot_service
-from pbx.services.library.scan import blob_status, scan_media
+from pbx.services.library.scan import scan_media
 from pbx.services.people import pictures
 from storage.blobs import BlobStore
 from storage.models import (
@@ -163,10 +163,10 @@ def outcome(session: Session, blobs: BlobStore, item: LostItem, since: datetime)
         message = session.get(VoicemailMessage, item.owner_id)
         if message is None or message.deleted_at is not None:
             return None
-        ok = message.blob_sha256 and blob_status(blobs, message.blob_sha256) == "ok"
+        ok = message.blob_sha256 and blobs.status(message.blob_sha256) == "ok"
         return "restored" if ok else "missing"
     current = pictures.current_picture(session, item.owner_id)
-    if current is None or blob_status(blobs, current.blob_sha256) != "ok":
+    if current is None or blobs.status(current.blob_sha256) != "ok":
         return "missing"
     return "rerecorded" if current.created_at >= since else "restored"
 
@@ -190,7 +190,7 @@ def _seen_lost(
             .order_by(MediaVersion.id.desc())
             .limit(1)
         )
-        if before is not None and blob_status(blobs, before.blob_sha256) != "ok":
+        if before is not None and blobs.status(before.blob_sha256) != "ok":
             kind = slot.kind if slot.kind in KINDS else "other"
             found[("slot", slot.id)] = LostItem(kind, "slot", slot.id, slot.name)
     return list(found.values())

@@ -82,6 +82,32 @@ def test_corruption_in_database_store_is_detected(session: Session) -> None:
         store.get(sha)
 
 
+def test_database_store_put_repairs_a_corrupt_copy(session: Session) -> None:
+    """Like the file store: putting the right bytes again rewrites a corrupt row (SQLite
+    and PostgreSQL), and leaves a good row alone."""
+    from storage.models import StoredBlob
+
+    store = SqlBlobStore(session)
+    sha = store.put(DATA)
+    created = session.get(StoredBlob, sha).created_at
+    session.get(StoredBlob, sha).data = b"tampered"
+    session.flush()
+    assert store.status(sha) == "corrupt"
+    assert store.put(DATA) == sha
+    session.expire_all()
+    assert store.get(sha) == DATA
+    assert store.status(sha) == "ok"
+    row = session.get(StoredBlob, sha)
+    assert (row.size, row.created_at) == (len(DATA), created)
+    assert store.put(DATA) == sha and list(store.iter_ids()) == [sha]
+
+
+def test_status_belongs_to_every_store(store) -> None:
+    sha = store.put(DATA)
+    assert store.status(sha) == "ok"
+    assert store.status(blob_id(b"never stored")) == "missing"
+
+
 def _put_many(root: str, data: bytes, rounds: int) -> None:
     store = FileBlobStore(root)
     for _ in range(rounds):

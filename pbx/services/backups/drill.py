@@ -7,6 +7,9 @@ blob, then makes a test call through every number and every IVR key (and timeout
 of every company with the call engine (`pbx.services.calls.drill`). The result is a dated
 certificate (JSON and text) with counts per company, kept beside the backups and recorded in
 the live database so the operator pages can show the last drill of each company.
+
+The drill owns its transactions: it opens and drops its own scratch databases (see
+`pbx.services.backups`).
 """
 
 from __future__ import annotations

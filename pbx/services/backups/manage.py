@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pbx.errors import PbxError
 from pbx.services.common.prefetch import WORKERS, ordered_map
 from pbx.services.common.progress import Progress, no_progress
-from pbx.services.library.scan import blob_status, describe
+from pbx.services.library.scan import describe
 from storage.backups import prune
 from storage.backups import snapshot as snap
 from storage.backups.checks import kinds_of
@@ -209,7 +209,7 @@ def _read_live(
     read: bytes | BlobError, sha: str, refs: list[BlobRef], failures: _Failures, source: BlobStore
 ) -> bytes | None:
     if isinstance(read, BlobError):
-        failures.add(sha, blob_status(source, sha), refs)
+        failures.add(sha, source.status(sha), refs)
         return None
     return read
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from pbx.errors import PbxError
@@ -24,12 +23,12 @@ from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.common.progress import Progress, no_progress
 from pbx.services.library import slots as slot_service
-from pbx.services.library.scan import blob_status, describe
+from pbx.services.library.scan import describe
 from storage.backups.manifest import BlobEntry, iter_entries
 from storage.backups.references import BlobRef
 from storage.backups.store import BackupSet
-from storage.blobs import BlobError, BlobStore, SqlBlobStore
-from storage.models import MessageSlot, StoredBlob
+from storage.blobs import BlobError, BlobStore
+from storage.models import MessageSlot
 
 
 class RestoreRefused(PbxError):
@@ -109,7 +108,7 @@ def _restore_media(
         for entry in iter_entries(backup.entries_path):
             refs = [r for r in entry.refs if selection.wants(r)]
             if refs:
-                _bring_back(session, live_blobs, backup, entry, refs, report, slugs)
+                _bring_back(live_blobs, backup, entry, refs, report, slugs)
                 _collect_picks(refs, picks)
             advance(1)
     if selection.slot_id is not None and not picks.masters:
@@ -136,7 +135,6 @@ def _scope(backup: BackupSet, selection: Selection) -> str:
 
 
 def _bring_back(
-    session: Session,
     live_blobs: BlobStore,
     backup: BackupSet,
     entry: BlobEntry,
@@ -145,13 +143,13 @@ def _bring_back(
     slugs: dict[Any, Any],
 ) -> None:
     report.blobs_checked += 1
-    status = blob_status(live_blobs, entry.sha256)
+    status = live_blobs.status(entry.sha256)
     if status == "ok":
         return
     data = _from_backup(backup, entry.sha256, refs, report, slugs)
     if data is None:
         return
-    write_back(session, live_blobs, data, repair=status == "corrupt")
+    live_blobs.put(data)  # every store's put repairs a corrupt copy under the same hash
     report.blobs_restored += 1
     report.bytes_restored += len(data)
 
@@ -169,15 +167,6 @@ def _from_backup(
         used = "; ".join(describe(r, slugs.get(r.tenant_id, "(operators)")) for r in refs)
         report.refused.append(f"{exc} in backup {backup.backup_id}; not restored — used by {used}")
         return None
-
-
-def write_back(session: Session, live_blobs: BlobStore, data: bytes, *, repair: bool) -> None:
-    """Put bytes back into the live store; a corrupt copy under the same hash is replaced
-    (the file store does that itself; the database store needs the row rewritten)."""
-    sha = live_blobs.put(data)
-    if repair and isinstance(live_blobs, SqlBlobStore):
-        stmt = update(StoredBlob).where(StoredBlob.sha256 == sha)
-        session.execute(stmt.values(data=data, size=len(data)))
 
 
 def _collect_picks(refs: list[BlobRef], picks: _Picks) -> None:
@@ -207,7 +196,7 @@ def _restore_slot(
         return
     live = slot_service.current_version(session, slot)
     if live is not None and live.blob_sha256 == master.sha256:
-        if blob_status(live_blobs, live.blob_sha256) == "ok":
+        if live_blobs.status(live.blob_sha256) == "ok":
             report.slots_unchanged += 1
             return
     try:

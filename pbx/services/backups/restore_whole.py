@@ -12,6 +12,9 @@ Crash safety (a restore may be killed at any instant and simply run again):
   in the database the blob rows follow in batches. A re-run resumes a marked database once
   it has checked it holds exactly this backup (schema revision, companies and the digest of
   every media reference); any other non-empty database is refused.
+
+It owns its transactions (it takes an engine and commits batch by batch), like every
+whole-database backup use case (see `pbx.services.backups`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
 4. the database snapshot matches its recorded hash, opens (SQLite: integrity check;
    PostgreSQL: restored into a scratch database on the server), and the references read
    from it are exactly the manifest's.
+
+Verification owns its (read-only) sessions on the snapshot it opens (see
+`pbx.services.backups`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from pbx.media.tts import Synthesis, TextToSpeech
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.library import slots as slot_service
-from pbx.services.library.scan import blob_status, slot_statuses
+from pbx.services.library.scan import slot_statuses
 from pbx.services.library.slots import Placement
 from storage.blobs import BlobStore
 from storage.models import MediaVersion, MessageSlot, Tenant, VoicemailBox, utcnow
@@ -275,7 +275,7 @@ def versions(session: Session, blobs: BlobStore, slot: MessageSlot) -> list[Vers
         .order_by(MediaVersion.created_at.desc(), MediaVersion.id.desc())
     )
     return [
-        VersionRow(v, v.id == slot.current_version_id, blob_status(blobs, v.blob_sha256))
+        VersionRow(v, v.id == slot.current_version_id, blobs.status(v.blob_sha256))
         for v in session.scalars(stmt)
     ]
 
@@ -288,7 +288,7 @@ def restore_version(
     version = session.get(MediaVersion, version_id)
     if version is None or version.slot_id != slot.id:
         raise NotFound(f"version {version_id} of this message not found")
-    if blob_status(blobs, version.blob_sha256) != "ok":
+    if blobs.status(version.blob_sha256) != "ok":
         raise Conflict("The audio of that version is missing; it cannot be restored.")
     old = slot.current_version_id
     if old == version.id:

@@ -19,7 +19,6 @@ from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.library import messages as library
 from pbx.services.library import slots as slot_service
-from pbx.services.library.scan import blob_status
 from pbx.services.people import voicemail
 from storage.blobs import BlobStore
 from storage.models import MediaVersion, MessageSlot, User, VoicemailMessage, utcnow
@@ -105,6 +104,6 @@ class ReceivedMessage:
 def received_messages(session: Session, blobs: BlobStore, user: User) -> list[ReceivedMessage]:
     box = voicemail.box_of(session, user)
     return [
-        ReceivedMessage(m, blob_status(blobs, m.blob_sha256) if m.blob_sha256 else "missing")
+        ReceivedMessage(m, blobs.status(m.blob_sha256) if m.blob_sha256 else "missing")
         for m in voicemail.messages_of(session, box)
     ]

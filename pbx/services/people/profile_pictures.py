@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from pbx.media.pictures import Picture, initials_of, normalise_picture, placeholder_picture
 from pbx.services.common.actor import Actor
-from pbx.services.library.scan import blob_status
 from pbx.services.people import pictures
 from pbx.services.people.users import list_users
 from storage.blobs import BlobStore
@@ -60,7 +59,7 @@ def picture_of(session: Session, blobs: BlobStore, user: User) -> UserPicture:
     current = pictures.current_picture(session, user.id)
     if current is None:
         return UserPicture(user, None, "none")
-    return UserPicture(user, current, blob_status(blobs, current.blob_sha256))
+    return UserPicture(user, current, blobs.status(current.blob_sha256))
 
 
 def company_pictures(session: Session, blobs: BlobStore, tenant_id: int) -> list[UserPicture]:
