@@ -18,6 +18,7 @@ from pbx.media.errors import MediaError
 from pbx.media.wav import MASTER_CONTENT_TYPE
 from pbx.services.library import files as media_files
 from pbx.services.library.files import MediaFile, MediaGone
+from pbx.services.people import profile_pictures
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -52,14 +53,14 @@ def voicemail(message_id: str) -> Response:
 @bp.get("/pictures/<picture_id>")
 @login_required
 def picture(picture_id: str) -> Response:
-    return send_media(media_files.picture_file(db(), blobs(), current_actor(), picture_id))
+    return send_media(profile_pictures.picture_file(db(), blobs(), current_actor(), picture_id))
 
 
 @bp.get("/users/<user_id>/picture")
 @login_required
 def user_picture(user_id: str) -> Response:
     """A user's current picture, or a placeholder with their initials."""
-    return send_media(media_files.user_picture(db(), blobs(), current_actor(), user_id))
+    return send_media(profile_pictures.user_picture(db(), blobs(), current_actor(), user_id))
 
 
 @bp.get("/tts-preview")

@@ -176,9 +176,9 @@ def test_pictures_are_re_encoded_square_and_missing_ones_are_listed(
 
     assert {p.user.id for p in missing} >= {without.id, lost.id}
     assert with_picture.id not in {p.user.id for p in missing}
-    served = media_files.picture_file(session, file_blobs, admin, str(picture.id))
+    served = profile_pictures.picture_file(session, file_blobs, admin, str(picture.id))
     assert served.content_type == "image/webp" and served.data[8:12] == b"WEBP"
-    placeholder = media_files.user_picture(session, file_blobs, admin, str(lost.id))
+    placeholder = profile_pictures.user_picture(session, file_blobs, admin, str(lost.id))
     assert placeholder.filename.endswith("-none.webp")
 
 

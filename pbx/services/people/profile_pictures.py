@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from pbx.media.pictures import Picture, initials_of, normalise_picture, placeholder_picture
 from pbx.services.common.actor import Actor
+from pbx.services.common.scope import get_scoped
+from pbx.services.library.files import MediaFile, MediaGone, read_blob
 from pbx.services.people import pictures
 from pbx.services.people.users import list_users
 from storage.blobs import BlobStore
@@ -26,6 +28,7 @@ class PictureLimits:
 
 
 DEFAULT_PICTURE_LIMITS = PictureLimits()
+PICTURE_TYPES = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def upload_picture(
@@ -74,3 +77,28 @@ def missing_pictures(session: Session, blobs: BlobStore, tenant_id: int) -> list
 
 def placeholder_for(user: User) -> Picture:
     return placeholder_picture(initials_of(user.name))
+
+
+def picture_file(session: Session, blobs: BlobStore, actor: Actor, picture_id: str) -> MediaFile:
+    picture = get_scoped(session, actor, ProfilePicture, picture_id)
+    return _picture(blobs, picture)
+
+
+def _picture(blobs: BlobStore, picture: ProfilePicture) -> MediaFile:
+    content_type = picture.content_type if picture.content_type in PICTURE_TYPES else ""
+    if not content_type:
+        raise MediaGone("unknown picture type")
+    extension = PICTURE_TYPES[content_type]
+    data = read_blob(blobs, picture.blob_sha256)
+    return MediaFile(data, content_type, f"picture-{picture.user_id}-{picture.id}.{extension}")
+
+
+def user_picture(session: Session, blobs: BlobStore, actor: Actor, user_id: str) -> MediaFile:
+    """A user's current picture, or the placeholder (initials) when there is none or its
+    file is lost."""
+    user = get_scoped(session, actor, User, user_id)
+    state = picture_of(session, blobs, user)
+    if state.picture is not None and state.status == "ok":
+        return _picture(blobs, state.picture)
+    placeholder = placeholder_for(user)
+    return MediaFile(placeholder.data, placeholder.content_type, f"picture-{user.id}-none.webp")
