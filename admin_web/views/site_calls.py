@@ -21,26 +21,11 @@ from pbx.errors import ValidationError
 from pbx.services.calllog import export as calllogs_export
 from pbx.services.calllog import query as calls
 from pbx.services.calllog import reads as calllogs_reads
+from pbx.services.calllog.vocabulary import DIRECTION_LABELS, DISPOSITION_LABELS
 from storage.db import begin_for_writing
 
 bp = Blueprint("site_calls", __name__, url_prefix="/calls")
 FILTER_FIELDS = ("date_from", "date_to", "number", "disposition")
-DISPOSITION_LABELS = {
-    "answered": "Answered",
-    "no_answer": "Not answered",
-    "busy": "Busy",
-    "voicemail": "Voicemail",
-    "refused": "Refused",
-    "abandoned": "Caller hung up",
-    "failed": "Failed",
-}
-DIRECTION_LABELS = {
-    "inbound": "Incoming",
-    "outbound": "Outgoing",
-    "internal": "Internal",
-    "forwarded": "Forwarded",
-}
-
 
 no_store(bp)
 

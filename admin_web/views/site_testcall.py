@@ -14,10 +14,10 @@ from flask import Blueprint, current_app, request, url_for
 from admin_web.app import db, runtime
 from admin_web.auth import roles_required
 from admin_web.i18n import current_language, gettext
-from admin_web.views.site_calls import DISPOSITION_LABELS
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.engine import EngineError, TraceStep
 from pbx.errors import ValidationError
+from pbx.services.calllog.vocabulary import DISPOSITION_LABELS
 from pbx.services.calls import testcall
 from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
 from pbx.services.library import system_prompts

@@ -18,6 +18,7 @@ from pbx.services.calls import simulated as calls
 from pbx.services.calls.dialplan import build_snapshot
 from pbx.services.calls.simulated import CallRequest
 from pbx.services.common.actor import SYSTEM
+from pbx.services.library import slots as slot_service
 from pbx.services.routing import forwarding
 from storage.blobs import FileBlobStore
 from storage.models import AuditEvent, CallLogEntry, MessageSlot, Tenant, VoicemailMessage
@@ -167,7 +168,7 @@ def test_missing_audio_plays_a_fallback_marked_missing_and_the_call_goes_on(
         select(MessageSlot).where(MessageSlot.tenant_id == tenant.id, MessageSlot.kind == "welcome")
     )
     assert welcome is not None
-    version = calls.slot_service.current_version(session, welcome)
+    version = slot_service.current_version(session, welcome)
     assert version is not None
     file_blobs.path_for(version.blob_sha256).unlink()
     result = call(session, file_blobs, tenant, CallRequest(CALLER, MAIN, dtmf="0"))
@@ -212,7 +213,7 @@ def test_the_drill_names_what_is_wrong(
 ) -> None:
     support = session.scalar(select(MessageSlot).where(MessageSlot.name == "Kundtjänstmeny"))
     assert support is not None
-    version = calls.slot_service.current_version(session, support)
+    version = slot_service.current_version(session, support)
     assert version is not None
     file_blobs.path_for(version.blob_sha256).unlink()
     forwarding.set_forwarding(

@@ -11,7 +11,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pbx.services.calllog.entries import write_entries
-from storage.models import AuditEvent, CallLogEntry, UserSession
+from pbx.services.calllog.vocabulary import DISPOSITIONS
+from pbx.services.calls import live as live_calls
+from pbx.services.calls.live import PhoneEvent
+from pbx.services.common.actor import Actor
+from storage.models import AuditEvent, CallLogEntry, MessageSlot, User, UserSession
+from tests.library_media import speech_wav
 from tests.web.site_data import T0, Company, post, stale_reauth
 
 pytest_plugins = ["tests.web.site_fixtures"]
@@ -167,3 +172,33 @@ def test_paging_with_a_cursor(app, as_admin, company: Company) -> None:
 
 def test_csrf_is_required_for_reveal(as_admin, company: Company) -> None:
     assert as_admin.post(f"/calls/{company.call_ids[0]}/reveal").status_code == 400
+
+
+def test_record_by_phone_and_333_read_as_calls_on_the_page_and_in_the_csv(
+    app, as_admin, auth, company
+) -> None:
+    """Both calls with a person at the other end go through the one driver: their rows show
+    who called and a Swedish outcome, and export with an outcome from the call log's list."""
+    runtime = app.extensions["pbx"]
+    with runtime.unit_of_work() as s:
+        admin = s.get(User, company.admin.id)
+        me = Actor(admin.id, admin.email, admin.role, admin.tenant_id)
+        blobs = runtime.blobs(s)
+        slot = s.get(MessageSlot, company.slot_missing)
+        call = live_calls.start_callback(s, blobs, me, admin, slot, admin.extension)
+        call = live_calls.feed(s, blobs, me, call, PhoneEvent("answer"))
+        live_calls.feed(s, blobs, me, call, PhoneEvent("hangup"), audio=speech_wav(1.5))
+        service = live_calls.dial_service(s, blobs, me, admin)
+        live_calls.feed(s, blobs, me, service, PhoneEvent("hangup"))
+    rows = [line for line in as_admin.get("/calls/").text.splitlines() if "/reveal" in line]
+    outgoing = [r for r in rows if "<td>Utgående</td>" in r]
+    internal = [r for r in rows if "<td>Internt</td>" in r]
+    assert outgoing and internal
+    for row in outgoing + internal:
+        caller = row.split("<td>")[2].split("</td>")[0]  # "Från", after the time
+        assert caller.strip(), row
+        assert 'class="disp-answered">Besvarat<' in row
+    auth.reauth(company.admin.password, company.admin.totp)
+    exported = post(as_admin, "/calls/export", {}, "/calls/").text.lstrip("\ufeff")
+    for line in csv.DictReader(io.StringIO(exported)):
+        assert line["caller"] and line["disposition"] in DISPOSITIONS, line

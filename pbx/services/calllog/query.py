@@ -32,11 +32,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from pbx.errors import PermissionDenied, ValidationError
 from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services.audit import log as audit
+from pbx.services.calllog.vocabulary import DISPOSITIONS
 from pbx.services.common.actor import Actor
 from pbx.services.common.scope import get_scoped
 from storage.models import CallLogEntry, PhoneNumber, Tenant
 
-DISPOSITIONS = ("answered", "no_answer", "busy", "voicemail", "refused", "abandoned", "failed")
 PAGE_SIZE = 50
 MASK = "•"
 # Dates in the filter are the company's calendar days (the product is Swedish).

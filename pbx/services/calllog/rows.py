@@ -15,8 +15,11 @@ from typing import Any
 
 from pbx.engine.actions import CallLogLeg
 
+# The engine's words → the call log's. Every way of running a call writes through here
+# (`calls.driver`), so a row's direction and disposition are always in `storage.models`'
+# lists (DIRECTIONS, DISPOSITIONS), which the page, its filter, its labels and the export use.
 DIRECTIONS: dict[str, str] = {"service": "internal", "callback": "outbound"}
-DISPOSITIONS: dict[str, str] = {
+ENGINE_DISPOSITIONS: dict[str, str] = {
     "answered": "answered",
     "voicemail": "voicemail",
     "busy": "busy",
@@ -24,17 +27,25 @@ DISPOSITIONS: dict[str, str] = {
     "unavailable": "no_answer",
     "refused": "refused",
     "abandoned": "abandoned",
-    "cancelled": "abandoned",
-    "service": "answered",
-    "recorded": "answered",
+    "cancelled": "abandoned",  # record by phone: the user's phone stopped ringing
+    "service": "answered",  # 333: the mailbox answered
+    "recorded": "answered",  # record by phone: the message was recorded
+    "silent": "answered",  # record by phone: answered, nothing was said
+    "service_failed": "failed",
+    "pin_failed": "failed",
 }
 
 
 def disposition(leg: CallLogLeg) -> str:
-    """The call log's word for how a leg ended (`failed` for the engine's error endings)."""
+    """The call log's word for how a leg ended (`failed` for the engine's error endings:
+    unreachable, unknown number or slot, routing loop, step limit)."""
     if leg.disposition == "hung_up":  # the switchboard answered and said goodbye
         return "answered" if leg.answered_at is not None else "abandoned"
-    return DISPOSITIONS.get(leg.disposition, "failed")
+    return ENGINE_DISPOSITIONS.get(leg.disposition, "failed")
+
+
+def direction(leg: CallLogLeg) -> str:
+    return DIRECTIONS.get(leg.direction, leg.direction)
 
 
 def user_of(leg: CallLogLeg, user_ids: Mapping[str, int]) -> int | None:
@@ -68,7 +79,7 @@ def row_of(leg: CallLogLeg, start: datetime, user_id: int | None) -> dict[str, A
         "user_id": user_id,
         "caller": leg.caller[:16],
         "callee": leg.callee[:16],
-        "direction": DIRECTIONS.get(leg.direction, leg.direction),
+        "direction": direction(leg),
         "started_at": start + timedelta(seconds=leg.started_at),
         "answered_at": None if answered is None else start + timedelta(seconds=answered),
         "ended_at": start + timedelta(seconds=leg.ended_at),

@@ -6,11 +6,11 @@
 - A call to the voicemail service number 333 from the user's phone: `dial_service`.
 
 The phone (the browser softphone, or `pbx callback answer`) answers, presses keys, sends what
-it recorded and hangs up through `feed`; each call of `feed` steps the engine, lets the server
-do its share (`live_call_effects`) and returns what the phone must do next
-(`live_call_steps`). The engine's state is kept in the `live_calls` row between events, so
-the next event may reach any worker. A call belongs to its user: nobody else can see or drive
-it (NotFound, like an id that does not exist).
+it recorded and hangs up through `feed`; each call of `feed` steps the engine through the one
+driver (`calls.driver`), which carries out the server's share and tells the browser's phone
+(`calls.phone_steps`) what to do next. The engine's state is kept in the `live_calls` row
+between events, so the next event may reach any worker. A call belongs to its user: nobody
+else can see or drive it (NotFound, like an id that does not exist).
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ from pbx.errors import NotFound, ValidationError
 from pbx.media.audio import normalise_audio
 from pbx.media.errors import AudioError
 from pbx.policies.destinations import InvalidNumber, parse_e164
-from pbx.services.calls import effects
 from pbx.services.calls.codec import decode_state, encode_state
+from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords
 from pbx.services.calls.live_snapshot import live_snapshot
-from pbx.services.calls.phone_steps import phone_steps
+from pbx.services.calls.phone_steps import StepsPhone, drop_takes, take_of
 from pbx.services.common.actor import Actor
 from pbx.services.library.messages import check_may_edit
 from storage.blobs import BlobStore
-from storage.models import LiveCall, LiveCallTake, MessageSlot, Tenant, User, utcnow
+from storage.models import LiveCall, LiveCallTake, MessageSlot, PhoneNumber, Tenant, User, utcnow
 
 SERVICE_NUMBER = "333"
 MAX_TAKE_BYTES = 15_000_000
@@ -97,19 +97,30 @@ def start_callback(
     e164 = own_number(user, number)
     call = _new_call(session, user, "callback", e164, slot)
     snapshot = live_snapshot(session, blobs, _tenant(session, call), user, slot)
-    state, actions = engine_callback(snapshot, call.id, e164, str(slot.id))
-    return _after(session, blobs, actor, call, state, actions)
+    caller_id = company_number(session, call.tenant_id)
+    state, actions = engine_callback(snapshot, call.id, e164, str(slot.id), caller_id)
+    return _after(session, blobs, actor, call, snapshot, (state, actions))
+
+
+def company_number(session: Session, tenant_id: int) -> str:
+    """Who the switchboard's own calls come from: the company's first number, else the
+    service number (a company without numbers still records by phone)."""
+    stmt = select(PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant_id)
+    return session.scalar(stmt.order_by(PhoneNumber.id).limit(1)) or SERVICE_NUMBER
 
 
 def dial_service(session: Session, blobs: BlobStore, actor: Actor, user: User) -> LiveCall:
-    """The user calls 333 from their phone (known by its number: straight to the menu)."""
+    """The user calls 333 from the site's softphone: they are signed in, so the call is
+    verified (straight to the menu), unlike a call that only shows their number."""
     caller = user.mobile or user.extension
     if not caller:
         raise ValidationError("number", "You have no number to call from.", code="no_number")
     call = _new_call(session, user, "service", caller, None)
     snapshot = live_snapshot(session, blobs, _tenant(session, call), user, None)
-    state, actions = step(snapshot, new_call(call.id), Dial(caller, SERVICE_NUMBER))
-    return _after(session, blobs, actor, call, state, actions)
+    state, actions = step(
+        snapshot, new_call(call.id), Dial(caller, SERVICE_NUMBER, caller_verified=True)
+    )
+    return _after(session, blobs, actor, call, snapshot, (state, actions))
 
 
 def load(session: Session, actor: Actor, token: str) -> LiveCall:
@@ -150,12 +161,14 @@ def feed(
     slot = session.get(MessageSlot, call.slot_id) if call.slot_id else None
     assert user is not None
     snapshot = live_snapshot(session, blobs, _tenant(session, call), user, slot)
-    state = decode_state(call.state)
+    phone = StepsPhone(session, call)
+    driver = CallDriver(snapshot, decode_state(call.state), phone)
+    records = _records(session, blobs, _as_owner(actor, user), call)
     done: list[Action] = []
     if audio is not None:
-        state, done = _take(session, snapshot, call, state, audio)
-    state, actions = step(snapshot, state, _event(event, _clock(call)))
-    return _after(session, blobs, _as_owner(actor, user), call, state, done + actions)
+        done = _take(session, driver, records, call, audio)
+    done += driver.feed(_event(event, _clock(call)), records)
+    return _finish(session, call, driver.state, phone, records, done)
 
 
 def _as_owner(actor: Actor, user: User) -> Actor:
@@ -176,29 +189,29 @@ def _event(event: PhoneEvent, at: float) -> Event:
 
 
 def _take(
-    session: Session, snapshot: DialplanSnapshot, call: LiveCall, state: CallState, audio: bytes
-) -> tuple[CallState, list[Action]]:
+    session: Session, driver: CallDriver, records: CallRecords, call: LiveCall, audio: bytes
+) -> list[Action]:
     """Store what the phone recorded as the current take and tell the engine how long it is
     (silence, or anything that is not audio, counts as nothing heard)."""
-    phase = state.phase
+    phase = driver.state.phase
     if not isinstance(phase, CallbackRecording | ServiceRecording):
-        return state, []
+        return []
     try:
         master = normalise_audio(audio, max_bytes=MAX_TAKE_BYTES, max_seconds=300)
     except AudioError:
-        return step(snapshot, state, AudioReceived(0.0, silent=True, at=_clock(call)))
+        return driver.feed(AudioReceived(0.0, silent=True, at=_clock(call)), records)
     session.add(
         LiveCallTake(call_id=call.id, take=phase.take, master=master.wav,
                      original=audio, duration_ms=master.duration_ms)
     )  # fmt: skip
     session.flush()
     received = AudioReceived(master.duration_ms / 1000, at=_clock(call))
-    return step(snapshot, state, received)
+    return driver.feed(received, records)
 
 
 def take_audio(session: Session, call: LiveCall, take: int) -> bytes:
     """A take of this call, for the phone to play back (key 1 in review, key 4 in 333)."""
-    recorded = effects.take_of(session, call, take)
+    recorded = take_of(session, call, take)
     if recorded is None:
         raise NotFound("no such recording in this call")
     return recorded.master
@@ -221,33 +234,53 @@ def _new_call(
     return call
 
 
+def _records(session: Session, blobs: BlobStore, actor: Actor, call: LiveCall) -> CallRecords:
+    """The server's share of this call: every row and recording belongs to its user."""
+    ledger = CallLedger(
+        call.id, call.tenant_id, call.created_at, kind=call.kind,
+        owner_user_id=call.user_id, slot_id=call.slot_id,
+    )  # fmt: skip
+    return CallRecords(session, blobs, actor, ledger)
+
+
 def _after(
     session: Session,
     blobs: BlobStore,
     actor: Actor,
     call: LiveCall,
+    snapshot: DialplanSnapshot,
+    first: tuple[CallState, list[Action]],
+) -> LiveCall:
+    """Carry out the actions of a call's first step."""
+    state, actions = first
+    phone = StepsPhone(session, call)
+    driver = CallDriver(snapshot, state, phone)
+    records = _records(session, blobs, actor, call)
+    done = driver.run(actions, records)
+    return _finish(session, call, driver.state, phone, records, done)
+
+
+def _finish(
+    session: Session,
+    call: LiveCall,
     state: CallState,
+    phone: StepsPhone,
+    records: CallRecords,
     actions: list[Action],
 ) -> LiveCall:
-    effects.perform(session, blobs, actor, call, actions)
+    """Write the call log, keep the engine's state and the phone's next steps in the row."""
+    records.flush()
     call.state = encode_state(state)
-    call.steps = phone_steps(actions)
+    call.steps = phone.steps
     call.updated_at = utcnow()
     if isinstance(state.phase, Ended):
         call.status, call.ended_at = "ended", call.updated_at
-        call.outcome = _outcome(actions, state.phase)
-        effects.drop_takes(session, call)
+        call.outcome = (phone.finished_status or state.phase.disposition)[:20]
+        drop_takes(session, call)
     elif call.kind == "service" or state.answered_at is not None:
         call.status = "active"
     session.flush()
     return call
-
-
-def _outcome(actions: list[Action], ended: Ended) -> str:
-    for step_ in phone_steps(actions):
-        if step_["do"] == "finished":
-            return str(step_["status"])[:20]
-    return ended.disposition[:20]
 
 
 def _clock(call: LiveCall) -> float:
@@ -270,5 +303,5 @@ def expire_stale(session: Session, now: datetime | None = None) -> int:
     calls = list(session.scalars(stale))
     for call in calls:
         call.status, call.ended_at, call.outcome = "ended", now, "expired"
-        effects.drop_takes(session, call)
+        drop_takes(session, call)
     return len(calls)

@@ -1,10 +1,11 @@
 """One call through the engine, and what it leaves behind.
 
-`run_call` simulates a call on the company's snapshot (`dialplan.build_snapshot`), then does
-in the caller's session what the engine's actions say: every leg becomes a `call_log` row,
-a voicemail message is deposited, a greeting recorded at 333 becomes a new version of the
-user's greeting slot (source "phone"), key 6 takes the greeting off the box, new messages
-played are marked heard, and every refused leg is audited. Nothing is committed here.
+`run_call` simulates a call on the company's snapshot (`dialplan.build_snapshot`), then has
+the one driver (`calls.driver`) carry out its actions in the caller's session: every leg
+becomes a `call_log` row, a voicemail message is deposited, a greeting recorded at 333
+becomes a new version of the user's greeting slot (source "phone"), key 6 takes the greeting
+off the box, new messages played are marked heard, and every refused leg is audited. Nothing
+is committed here.
 
 The caller's audio (`say`, any format) is normalised once to the master format; it is what
 the caller speaks when the engine records (voicemail, greeting). Bad input raises before
@@ -19,32 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.engine import CallScript, DialplanSnapshot, Trace, script_events, simulate
-from pbx.engine import actions as a
 from pbx.errors import NotFound
 from pbx.media.audio import MasterAudio, normalise_audio
 from pbx.policies.destinations import parse_e164
-from pbx.services.audit import log as audit
-from pbx.services.calllog import rows as call_rows
+from pbx.services.calls import driver
 from pbx.services.calls.dialplan import build_snapshot
-from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
+from pbx.services.calls.driver import CallLedger, CallRecords, QuietPhone, Take
 from pbx.services.common.actor import SYSTEM, Actor
-from pbx.services.fraud import guard as fraud_guard
-from pbx.services.library import slots as slot_service
-from pbx.services.people import greetings, voicemail, voicemail_pin
+from pbx.services.people import voicemail_pin
 from storage.blobs import BlobStore
-from storage.models import (
-    CallLogEntry,
-    PhoneNumber,
-    Tenant,
-    User,
-    VoicemailBox,
-    VoicemailMessage,
-    utcnow,
-)
+from storage.models import PhoneNumber, User, utcnow
 
 MAX_SAY_BYTES = 15_000_000
 MAX_SAY_SECONDS = 300
@@ -128,100 +117,23 @@ def run_call(
     audio = caller_audio(request.say) if request.say is not None else None
     snap = snapshot or build_snapshot(session, blobs, tenant_id, start)
     trace = simulate_request(session, snap, request, audio)
-    result = CallResult(trace)
-    _Effects(session, blobs, actor, snap, audio, start, result).apply(trace.actions)
-    result.call_log_ids = write_call_log(session, snap, trace, start)
-    if any(leg.direction in ("forwarded", "outbound") for leg in trace.call_log):
-        tenant = session.get(Tenant, tenant_id)
-        assert tenant is not None
-        fraud_guard.enforce(session, actor, tenant, start)
-    return result
+    ledger = CallLedger.for_snapshot(snap, trace.call_id, start)
+    records = CallRecords(session, blobs, actor, ledger)
+    driver.replay(trace.actions, SimulatedPhone(audio), records)
+    return CallResult(trace, ledger.call_log_ids, ledger.voicemail_ids, ledger.version_ids)
 
 
-def write_call_log(
-    session: Session, snap: DialplanSnapshot, trace: Trace, start: datetime
-) -> list[int]:
-    """Insert the call's legs (leg order) and return their ids."""
-    user_ids = {user.ext: int(user.user_id) for user in snap.users if user.user_id.isdigit()}
-    legs = sorted(trace.call_log, key=lambda leg: leg.leg)
-    rows = call_rows.rows_of(legs, start, user_ids)
-    if not rows:
-        return []
-    stmt = insert(CallLogEntry).returning(CallLogEntry.id, sort_by_parameter_order=True)
-    return list(session.scalars(stmt, rows))
+class SimulatedPhone(QuietPhone):
+    """The simulator's phone: the trace already holds what the caller heard, and what the
+    caller says is the one audio of the request, whatever the engine records it as."""
 
+    def __init__(self, audio: MasterAudio | None) -> None:
+        self.audio = audio
 
-class _Effects:
-    """The server's share of a finished call's actions."""
-
-    def __init__(
-        self,
-        session: Session,
-        blobs: BlobStore,
-        actor: Actor,
-        snap: DialplanSnapshot,
-        audio: MasterAudio | None,
-        start: datetime,
-        result: CallResult,
-    ) -> None:
-        self.session, self.blobs, self.actor = session, blobs, actor
-        self.snap, self.audio, self.start, self.result = snap, audio, start, result
-
-    def apply(self, actions: tuple[a.Action, ...]) -> None:
-        for action in actions:
-            if isinstance(action, a.DepositVoicemail):
-                self._deposit(action)
-            elif isinstance(action, a.SaveGreeting):
-                self._greeting(action)
-            elif isinstance(action, a.DeleteGreeting):
-                greetings.remove_greeting(self.session, self.actor, self._owner(action.box_id))
-            elif isinstance(action, a.MarkHeard):
-                mark_heard(self.session, action.message_slots)
-            elif isinstance(action, a.RefuseLeg):
-                self._refused(action)
-
-    def _owner(self, box_id: str) -> User:
-        box = self.session.get(VoicemailBox, int(box_id))
-        user = self.session.get(User, box.user_id) if box is not None else None
-        if user is None:
-            raise NotFound(f"no voicemail box {box_id}")
-        return user
-
-    def _deposit(self, action: a.DepositVoicemail) -> None:
-        box = self.session.get(VoicemailBox, int(action.box_id))
-        if box is None or self.audio is None:
-            return
-        message = voicemail.deposit(
-            self.session, self.blobs, box, caller=action.caller[:16], received_at=self.start,
-            master_wav=self.audio.wav, duration_ms=self.audio.duration_ms,
-        )  # fmt: skip
-        self.result.voicemail_ids.append(message.id)
-
-    def _greeting(self, action: a.SaveGreeting) -> None:
+    def take(self, take: int) -> Take | None:
         if self.audio is None:
-            return
-        user = self._owner(action.box_id)
-        slot = voicemail.greeting_slot(self.session, self.actor, user)
-        version = slot_service.add_version(
-            self.session, self.blobs, self.actor, slot, self.audio.wav,
-            source="phone", duration_ms=self.audio.duration_ms,
-        )  # fmt: skip
-        self.result.version_ids.append(version.id)
-
-    def _refused(self, action: a.RefuseLeg) -> None:
-        audit.record(
-            self.session, self.actor, "call.refused", tenant_id=int(self.snap.tenant_id),
-            target=("call", self.result.trace.call_id),
-            new={"to": action.to, "reason": action.reason_code, "message": action.message},
-        )  # fmt: skip
-
-
-def mark_heard(session: Session, message_slots: tuple[str, ...]) -> None:
-    ids = [int(s[len(VOICEMAIL_PREFIX) :]) for s in message_slots if s.startswith(VOICEMAIL_PREFIX)]
-    if ids:
-        session.execute(
-            update(VoicemailMessage).where(VoicemailMessage.id.in_(ids)).values(heard=True)
-        )
+            return None
+        return Take(self.audio.wav, self.audio.duration_ms)
 
 
 def tenant_of_call(session: Session, caller: str, dialled: str) -> int:
