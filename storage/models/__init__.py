@@ -23,6 +23,7 @@ from storage.models.routing import (
     Queue,
     QueueMember,
 )
+from storage.models.phones import PhoneRegistration, SipAccount
 from storage.models.site import ForwardingNotice
 from storage.models.tenants import Tenant
 
@@ -47,10 +48,12 @@ __all__ = [
     "MessageSlot",
     "OutboxMessage",
     "PhoneNumber",
+    "PhoneRegistration",
     "ProfilePicture",
     "Queue",
     "QueueMember",
     "RecoveryCode",
+    "SipAccount",
     "StoredBlob",
     "Tenant",
     "User",

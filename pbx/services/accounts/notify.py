@@ -50,6 +50,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Alla inloggningar på ditt konto avslutades {when}.\n"
         "Every session of your account was ended {when}.",
     ),
+    "phone_credentials": (
+        "Nya uppgifter för din telefon / New phone credentials",
+        "Nya SIP-uppgifter för din telefon skapades {when}; de gamla gäller inte längre och "
+        "telefoner som använde dem måste ställas in igen.\n"
+        "New SIP credentials for your phone were made {when}; the old ones no longer work and "
+        "phones that used them must be set up again.",
+    ),
+    "mobile_changed": (
+        "Ditt mobilnummer har ändrats / Your mobile number was changed",
+        "Mobilnumret för ditt konto i växeln ändrades {when}. Röstbrevlådan (333) och "
+        "uppringning för inspelning använder det numret.\n"
+        "The mobile number of your switchboard account was changed {when}. The voicemail "
+        "service (333) and record-by-phone calls use that number.",
+    ),
     "suspended": (
         "Kontot är avstängt / Account suspended",
         "Ditt konto i växeln stängdes av {when}.\nYour switchboard account was suspended {when}.",
