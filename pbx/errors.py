@@ -26,6 +26,15 @@ class ValidationError(PbxError):
         return f"{self.field}: {self.message}"
 
 
+class DestinationRefused(ValidationError):
+    """A number the destination rules refuse (SECURITY.md 21); `number` is its E.164 form, so
+    the reader can be told the kind of number and its country."""
+
+    def __init__(self, field: str, message: str, *, code: str, number: str) -> None:
+        super().__init__(field, message, code=code)
+        self.number = number
+
+
 class NotFound(PbxError):
     """The object does not exist *for this caller* (other tenants' objects included)."""
 

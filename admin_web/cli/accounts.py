@@ -50,11 +50,20 @@ def _user(session: Session, email: str) -> User:
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
 @click.option("--extension")
-@click.option("--mobile", help="E.164, e.g. +46701234567.")
+@click.option("--mobile", help="The user's own mobile, E.164, e.g. +46701234567.")
+@click.option("--mobile-reason", default="", help="Why the mobile is foreign (required then).")
 def create(
-    slug: str | None, name: str, email: str, role: str, extension: str | None, mobile: str | None
+    slug: str | None,
+    name: str,
+    email: str,
+    role: str,
+    extension: str | None,
+    mobile: str | None,
+    mobile_reason: str,
 ) -> None:
-    """Create an account and print its setup link (the owner chooses the password)."""
+    """Create an account and print its setup link (the owner chooses the password). A mobile
+    passes the same number rules as on the site: a domestic mobile, or a foreign mobile with
+    --mobile-reason; never premium-rate, shared-cost, personal or satellite numbers."""
     with _accounts() as (s, config):
         tenant = tenant_by_slug(s, slug) if slug else None
         user = create_user(
@@ -66,6 +75,7 @@ def create(
             role=role,
             extension=extension,
             mobile=mobile,
+            mobile_reason=mobile_reason,
         )
         link = accounts.issue_link(s, config, _actor(), user, "setup")
         click.echo(f"Created {user.email} ({role}). Setup link, valid once for 72 hours:")

@@ -17,17 +17,19 @@ from pbx.incident.assessment import Decision, decide
 from pbx.incident.register import IncidentFields
 from pbx.media.tts import build_tts
 from pbx.media.wav import tone
+from pbx.security.hashing import profile_named
 from pbx.services.audit.log import verify_chain
 from pbx.services.backups import manage as backups
 from pbx.services.backups import restore as backup_restore
 from pbx.services.calls import simulated as calls
 from pbx.services.calls.drill import test_call_every_path
-from pbx.services.common.actor import Actor
+from pbx.services.common.actor import SYSTEM, Actor
 from pbx.services.common.scope import tenant_by_slug
 from pbx.services.library import bulk_tts as library_bulk
 from pbx.services.library import messages as library
 from pbx.services.library import scan as media_scan
 from pbx.services.library.slots import list_slots
+from pbx.services.people import voicemail_pin
 from storage.models import AuditEvent, Tenant, User, VoicemailBox, utcnow
 
 Figures = dict[str, Any]
@@ -101,11 +103,17 @@ def after_backup(ctx: MediaContext, s: Session, figures: Figures) -> None:
     )
 
 
+DEMO_PIN = "4711"  # the user's voicemail PIN in the demo
+
+
 def _call_333(ctx: MediaContext, s: Session, user: User, pitch: int) -> int:
-    """The notice's steps: call 333 from the own mobile, press 5, speak, hang up."""
+    """The notice's steps: call 333 from the own mobile, press 5, speak, hang up. The PIN
+    comes first: a calling number alone can be forged, so 333 asks for it by default."""
     assert user.tenant_id is not None and user.mobile is not None
+    profile = profile_named(ctx.runtime.settings.password_hash_profile)
+    voicemail_pin.set_pin(s, SYSTEM, user, DEMO_PIN, profile)
     say = tone(pitch, 2000)
-    request = calls.CallRequest(caller=user.mobile, dialled="333", dtmf="5", say=say)
+    request = calls.CallRequest(user.mobile, "333", dtmf=f"{DEMO_PIN}#5", say=say)
     result = calls.run_call(s, ctx.runtime.blobs(s), user.tenant_id, request)
     return len(result.version_ids)
 

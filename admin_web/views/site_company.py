@@ -84,3 +84,18 @@ def chosen() -> Response:
     session[OPERATOR_TENANT_KEY] = tenant.id
     flash(_("You are now administering %(name)s.", name=tenant.name), "success")
     return redirect(url_for(".settings"))
+
+
+@bp.post("/voicemail-pin")
+@roles_required("company_admin", "operator")
+def voicemail_pin() -> Any:
+    """Whether 333 asks for the PIN of callers known only by their calling number; turning the
+    PIN off weakens every mailbox of the company, so it needs re-authentication."""
+    tenant = site_tenant()
+    trust = request.form.get("trust_calling_number") == "1"
+    if trust and not tenant.voicemail_trust_calling_number and not recently_reauthenticated():
+        flash(_("Confirm it is you to turn the voicemail PIN off; then save again."), "warning")
+        return redirect(url_for("auth.reauth", next=url_for(".settings")))
+    tenant_settings.set_trust_calling_number(db(), actor(), tenant, trust)
+    flash(_("Saved."), "success")
+    return redirect(url_for(".settings"))

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from admin_web.app import db
-from admin_web.auth import accounts_config, roles_required
+from admin_web.auth import accounts_config, recently_reauthenticated, roles_required
 from admin_web.i18n import gettext
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import Form, actor, error_text, render_form, site_tenant
@@ -23,7 +23,7 @@ from pbx.services.common.scope import get_scoped
 from pbx.services.people import users
 from pbx.services.people.users import TENANT_ROLES, update_user
 from pbx.services.routing import forwarding
-from storage.models import User
+from storage.models import Tenant, User
 
 bp = Blueprint("site_users", __name__, url_prefix="/users")
 ROLE_LABELS = {"company_admin": "Company administrator", "user": "User", "operator": "Operator"}
@@ -77,6 +77,7 @@ def _person(form: Form, *, with_email: bool = False) -> dict[str, Any]:
         "name": form.text("name"),
         "extension": form.text("extension").strip(),
         "mobile": form.text("mobile").strip(),
+        "mobile_reason": form.text("mobile_reason").strip(),
         "role": form.text("role", "user"),
     }
     if with_email:
@@ -92,16 +93,33 @@ def edit(user_id: str) -> Any:
     """A user's details, with links to their forwarding and sessions."""
     tenant = site_tenant()
     user = _scoped_user(user_id, tenant.id)
-    form = Form(request.form)
+    # After re-authentication the form comes back filled in from the query string.
+    form = Form(request.form if request.method == "POST" else request.args)
     if request.method == "POST":
         try:
-            update_user(db(), actor(), user, **_person(form))
+            person = _person(form)
+            if _mobile_needs_reauth(tenant, user, person):
+                back = url_for(".edit", user_id=user.id, **person)
+                flash(_("Confirm it is you to change the mobile number; then save again."),
+                      "warning")  # fmt: skip
+                return redirect(url_for("auth.reauth", next=back))
+            update_user(db(), actor(), user, **person)
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", user_id=user.id))
         except ValidationError as exc:
             form.fail(exc)
     rules = forwarding.rules_of(db(), user.id)
     return render_form("site/user_edit.html", form, person=user, roles=TENANT_ROLES, rules=rules)
+
+
+def _mobile_needs_reauth(tenant: Tenant, user: User, person: dict[str, Any]) -> bool:
+    """A new mobile opens the user's voicemail (333) and receives their callbacks: check it
+    against the number rules first (a refused number is refused at once), then ask for
+    re-authentication unless it is fresh (SECURITY.md 16)."""
+    if not person["mobile"] or not users.mobile_changes(user, person["mobile"]):
+        return False  # unchanged, or removed (which hands the mailbox to nobody)
+    users.own_mobile(person["mobile"], tenant.home_region, person["mobile_reason"])
+    return not recently_reauthenticated()
 
 
 def _scoped_user(user_id: str, tenant_id: int) -> User:

@@ -190,8 +190,11 @@ class ServiceConfig:
     number: str = "333"  # the voicemail service number
     max_attempts: int = 3  # wrong PINs / invalid keys before the service hangs up
     max_recording: int = 120  # seconds of greeting or callback recording
-    # The notice identifies the box by the calling number; caller ID can be spoofed from
-    # some networks, so a tenant may ask for the PIN every time.
+    # The notice identifies the box by the calling number, but caller ID can be forged: a
+    # caller known only by the number is asked for the PIN unless the company knowingly
+    # trusts calling numbers. A verified caller (`Dial.caller_verified`) needs no PIN unless
+    # the company asks for it every time (`require_pin`).
+    trust_calling_number: bool = False
     require_pin: bool = False
 
 

@@ -13,11 +13,17 @@ DTMF_DIGITS = frozenset("0123456789*#")
 @dataclass(frozen=True, slots=True)
 class Dial:
     """A call arrives: `caller` (E.164 or extension) dialled `dialled` (a tenant number,
-    an extension, the service number, or an outside number from an extension)."""
+    an extension, the service number, or an outside number from an extension).
+
+    `caller_verified`: the driver has proven who calls (the site's signed-in softphone; later
+    a digest-authenticated SIP registration). A calling number alone proves nothing (anyone
+    who can place a call can forge it), so the service number asks such callers for the PIN
+    unless their company chose to trust calling numbers."""
 
     caller: str
     dialled: str
     at: float = field(default=0.0, kw_only=True)
+    caller_verified: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ def on_idle(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
         return st, []
     caller, dialled = event.caller, event.dialled
     if dialled == snap.service.number:
-        return start_service(snap, st.evolve(caller=caller, dialled=dialled, direction="service"))
+        st = st.evolve(caller=caller, dialled=dialled, direction="service")
+        return start_service(snap, st, event.caller_verified)
     number = snap.number_index.get(dialled)
     if number is not None:
         welcome = play(snap, number.welcome_slot)

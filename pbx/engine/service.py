@@ -1,5 +1,6 @@
 """The voicemail service number (333): identify the mailbox by the calling number (mobile or
-extension), else by extension + PIN; then the menu of the operator's notice:
+extension; the PIN too unless the caller is verified or the company trusts calling numbers),
+else by extension + PIN; then the menu of the operator's notice:
 5 record a personal greeting after the tone (0 ends it; hanging up keeps it),
 4 play the greeting, 6 delete it (back to the default greeting), 1 listen to new messages,
 * repeat the menu. Storage is never touched: the engine returns actions."""
@@ -35,11 +36,14 @@ MENU_TIMEOUT = 10
 MAX_KEYED = 16  # digits of an extension or PIN before the entry counts as invalid
 
 
-def start_service(snap: DialplanSnapshot, st: CallState) -> Result:
+def start_service(snap: DialplanSnapshot, st: CallState, verified: bool = False) -> Result:
+    """Open the caller's own mailbox; the PIN is asked of a caller known only by a calling
+    number (forgeable) unless the company trusts calling numbers (see `ServiceConfig`)."""
     st = answered(st)
     user = snap.mobile_index.get(st.caller) or snap.user_index.get(st.caller)
     if user is not None and user.voicemail is not None:
-        if snap.service.require_pin:
+        trusted = verified or snap.service.trust_calling_number
+        if snap.service.require_pin or not trusted:
             return st.moved(ServicePin(user.ext)), _ask(snap, snap.prompts.vm_enter_pin)
         return _menu(snap, st, ServiceMenu(user.ext))
     return st.moved(ServiceMailbox()), _ask(snap, snap.prompts.vm_enter_mailbox)

@@ -49,6 +49,9 @@ ReasonCode = Literal[
     # set by the engine's fraud guard (velocity and cost caps, SECURITY.md item 22)
     "forwarding_suspended",
     "cost_cap",
+    # a user's own mobile number (`check_own_mobile`)
+    "not_a_mobile",
+    "foreign_mobile_needs_reason",
 ]
 
 
@@ -259,3 +262,33 @@ def check_destination(e164: str, policy: DestinationPolicy) -> None:
     refusal = evaluate(e164, policy)
     if refusal is not None:
         raise DestinationNotAllowed(refusal.reason_code, refusal.message, e164)
+
+
+_MOBILE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def check_own_mobile(e164: str, home_region: str = "SE", reason: str = "") -> DestinationClass:
+    """A user's own mobile (333 knows them by it, the callback rings it): a domestic mobile,
+    or another country's mobile when `reason` says why; never a premium-rate, shared-cost,
+    personal, satellite or other always-refused range, nor a fixed line. Returns the
+    classification; raises InvalidNumber or DestinationNotAllowed."""
+    cls = classify(e164, home_region)
+    number = cls.e164
+    if cls.category in _ALWAYS_REFUSED:
+        code, why = _ALWAYS_REFUSED[cls.category]
+        raise DestinationNotAllowed(code, f"{number} refused as a mobile number: {why}.", number)
+    if cls.category == "domestic_mobile":
+        return cls
+    mobile = phonenumbers.number_type(phonenumbers.parse(number, None)) in _MOBILE_TYPES
+    if cls.category == "international" and mobile:
+        if reason.strip():
+            return cls
+        raise DestinationNotAllowed(
+            "foreign_mobile_needs_reason",
+            f"{number} is a mobile number in {cls.region}: say why the user's own phone is "
+            "a foreign one.",
+            number,
+        )
+    raise DestinationNotAllowed(
+        "not_a_mobile", f"{number} is not a mobile number: give the user's own mobile.", number
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime, utcnow
@@ -21,4 +21,9 @@ class Tenant(Base):
     # ISO 3166 regions a company admin has allowed for international forwarding legs.
     allowed_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     calllog_retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    # 333 opens a mailbox for a caller known only by the calling number (which anyone can
+    # forge) without the PIN: off unless a company admin turns it on knowingly (audited).
+    voicemail_trust_calling_number: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -67,6 +67,21 @@ def test_create_prints_a_setup_link_that_sets_the_password(
         accounts.complete_link(s, accounts_config(), _token(link), strong_password())
 
 
+def test_create_applies_the_mobile_number_rules(
+    run, tenant_slug: str, session_factory: sessionmaker[Session]
+) -> None:
+    """`--mobile` is the user's own phone (333 knows them by it): the site's rules apply."""
+    base = ("users", "create", "--tenant", tenant_slug, "--name", "Bo Ek")
+    for n, number in enumerate(("+46900123456", "+46771234567", "+881612345678", "+4791234567")):
+        result = run(*base, "--email", f"bo{n}@kvarnen.se", "--mobile", number)
+        assert result.exit_code != 0 and "Traceback" not in result.output, number
+    abroad = ("--mobile", "+4791234567", "--mobile-reason", "lives in Oslo")
+    assert run(*base, "--email", "bo@kvarnen.se", *abroad).exit_code == 0
+    with session_factory() as s, s.begin():
+        mobiles = s.scalars(select(User.mobile).where(User.email.like("bo%@kvarnen.se"))).all()
+        assert mobiles == ["+4791234567"]
+
+
 def test_suspend_unsuspend_unlock(run, tenant_slug: str, session_factory) -> None:
     run("users", "create", "--tenant", tenant_slug, "--name", "Bo Ek", "--email", "bo@kvarnen.se")
     assert run("users", "suspend", "bo@kvarnen.se").exit_code == 0

@@ -13,7 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_web.cli import cli
+from pbx.security.hashing import TEST_ONLY_FAST_PROFILE
+from pbx.services.common.actor import SYSTEM
 from pbx.services.library import slots as slot_service
+from pbx.services.people import voicemail_pin
 from storage.blobs import FileBlobStore
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.models import CallLogEntry, MessageSlot, User
@@ -194,11 +197,17 @@ def test_pbx_call_to_333_records_a_greeting_from_the_users_mobile(
     run: Run, factory: sessionmaker[Session], say: Path
 ) -> None:
     with session_scope(factory) as s:
-        mobile = s.scalar(select(User.mobile).where(User.extension == "102"))
-    result = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "5", "--say", str(say))
+        erik = s.scalars(select(User).where(User.extension == "102")).one()
+        voicemail_pin.set_pin(s, SYSTEM, erik, "4711", TEST_ONLY_FAST_PROFILE)
+        mobile = erik.mobile
+    forged = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "1")
+    assert "plays vm_enter_pin" in forged.output and "plays vm_menu" not in forged.output
+    result = run(
+        "call", "--from", str(mobile), "--to", "333", "--dtmf", "4711#5", "--say", str(say)
+    )
     assert result.exit_code == 0, result.output
     assert "plays vm_menu" in result.output and "greeting saved" in result.output
-    played = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "4", "--json")
+    played = run("call", "--from", str(mobile), "--to", "333", "--dtmf", "4711#4", "--json")
     steps = json.loads(played.output)["steps"]
     greeting = [s for s in steps if s["kind"] == "prompt" and s["slot_name"].startswith("Häls")]
     assert [s["audio"] for s in greeting] == ["ok"]

@@ -42,9 +42,10 @@ def slots(actions: list[Action]) -> list[str]:
 
 
 def dial(
-    caller: str = ANNA_MOBILE, snap: DialplanSnapshot = SNAP
+    caller: str = ANNA_MOBILE, snap: DialplanSnapshot = SNAP, verified: bool = True
 ) -> tuple[CallState, list[Action]]:
-    return step(snap, new_call("c"), Dial(caller, "333"))
+    """A call to 333; by default from the user's verified phone (the signed-in softphone)."""
+    return step(snap, new_call("c"), Dial(caller, "333", caller_verified=verified))
 
 
 def feed(
@@ -58,6 +59,22 @@ def feed(
 
 def keys(text: str) -> list[Event]:
     return [Dtmf(d) for d in text]
+
+
+def test_a_caller_known_only_by_the_calling_number_is_asked_for_the_pin() -> None:
+    """Caller ID can be forged: the mobile's number alone does not open the mailbox."""
+    for caller in (ANNA_MOBILE, "201"):
+        state, actions = dial(caller, verified=False)
+        assert state.phase == ServicePin("201")
+        assert slots(actions) == ["s-vm-pin"]
+    state, _ = feed(state, *keys("1234#"), PinChecked(True))
+    assert state.phase == ServiceMenu("201")
+
+
+def test_a_company_that_trusts_calling_numbers_opens_the_menu_without_pin() -> None:
+    snap = replace(SNAP, service=replace(SNAP.service, trust_calling_number=True))
+    state, _ = dial(verified=False, snap=snap)
+    assert state.phase == ServiceMenu("201")
 
 
 def test_calling_from_the_users_mobile_opens_the_menu() -> None:
@@ -230,8 +247,9 @@ def test_the_pin_never_shows_in_a_trace() -> None:
 
 
 def test_simulated_333_session_from_the_mobile() -> None:
+    snap = replace(SNAP, service=replace(SNAP.service, trust_calling_number=True))
     events = (Dtmf("5"), AudioReceived(6.0), Dtmf("0"), Dtmf("4"))
-    trace = simulate(SNAP, CallScript(ANNA_MOBILE, "333", events))
+    trace = simulate(snap, CallScript(ANNA_MOBILE, "333", events))
     kinds = [s.kind for s in trace.steps]
     assert kinds[:8] == [
         "prompt", "dtmf", "prompt", "tone", "record", "audio", "dtmf", "greeting_saved",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storage.models import AuditEvent, OutboxMessage, User
 from tests.web.conftest import AuthActions
-from tests.web.site_data import Company, post
+from tests.web.site_data import Company, post, stale_reauth
 
 pytest_plugins = ["tests.web.site_fixtures"]
 
@@ -139,3 +139,71 @@ def test_csrf_is_required(app, as_admin, company: Company) -> None:
         as_admin.post("/users/new", data={"name": "X", "email": "y@example.se"}).status_code == 400
     )
     assert load(app, company.user.id).status == "active"
+
+
+def test_a_new_mobile_needs_reauth_the_number_rules_and_tells_the_owner(
+    app, as_admin, auth: AuthActions, company: Company
+) -> None:
+    """Whoever sets a user's mobile reaches that user's voicemail: re-authentication
+    (SECURITY.md 16), the mobile-number rules, and the owner is told (SECURITY.md 17)."""
+    path = f"/users/{company.user.id}"
+    before = load(app, company.user.id).mobile
+    base = {"name": "N", "extension": "101", "role": "user", "mobile_reason": ""}
+    stale_reauth(as_admin)
+    stale = post(as_admin, path, {**base, "mobile": "+46701119999"})
+    assert stale.status_code == 302 and "/reauth" in stale.headers["Location"]
+    assert load(app, company.user.id).mobile == before
+    refused = (
+        "+46900123456",  # Swedish premium rate
+        "+46771234567",  # Swedish shared cost
+        "+4781021234",  # Norwegian shared cost
+        "+881612345678",  # satellite
+        "+46851234567",  # a fixed line is not a mobile
+        "+4791234567",  # a foreign mobile without a reason
+    )
+    auth.reauth(company.admin.password, company.admin.totp)
+    for number in refused:
+        response = post(as_admin, path, {**base, "mobile": number})
+        assert response.status_code == 422, number
+        assert 'id="f-mobile"' in response.text and 'aria-invalid="true"' in response.text
+    assert load(app, company.user.id).mobile == before
+    assert post(as_admin, path, {**base, "mobile": "+46701119999"}).status_code == 302
+    assert load(app, company.user.id).mobile == "+46701119999"
+    abroad = {**base, "mobile": "+4791234567", "mobile_reason": "works in Oslo"}
+    assert post(as_admin, path, abroad).status_code == 302
+    assert load(app, company.user.id).mobile == "+4791234567"
+    with app.extensions["pbx"].unit_of_work() as s:
+        told = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.user_id == company.user.id, OutboxMessage.kind == "mobile_changed"
+            )
+        ).all()
+        assert len(told) == 2
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.update")).all()
+        assert events[-1].new == {"mobile": "+4791234567", "mobile_reason": "works in Oslo"}
+
+
+def test_the_company_decides_whether_333_asks_for_the_pin(
+    app, as_admin, auth: AuthActions, company: Company
+) -> None:
+    """PIN by default; turning it off needs re-authentication, shows a warning, is audited."""
+    page = as_admin.get("/company/").text
+    assert "pin-off-warning" not in page
+    on = {"trust_calling_number": "1"}
+    stale_reauth(as_admin)
+    stale = post(as_admin, "/company/voicemail-pin", on, form_page="/company/")
+    assert "/reauth" in stale.headers["Location"]
+    auth.reauth(company.admin.password, company.admin.totp)
+    assert post(as_admin, "/company/voicemail-pin", on, form_page="/company/").status_code == 302
+    assert "pin-off-warning" in as_admin.get("/company/").text
+    assert post(as_admin, "/company/voicemail-pin", {}, form_page="/company/").status_code == 302
+    with app.extensions["pbx"].unit_of_work() as s:
+        actions = s.scalars(
+            select(AuditEvent.new).where(
+                AuditEvent.action == "tenant.voicemail_trust_calling_number"
+            )
+        ).all()
+        assert actions == [
+            {"voicemail_trust_calling_number": True},
+            {"voicemail_trust_calling_number": False},
+        ]

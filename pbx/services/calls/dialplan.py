@@ -79,6 +79,7 @@ def build_snapshot(
         policy=policy_for(tenant),
         prompts=system_prompt_ids(),
         guard=fraud_guard.current_guard(session, tenant, people, now),
+        service=dp.ServiceConfig(trust_calling_number=tenant.voicemail_trust_calling_number),
     )
 
 

@@ -10,11 +10,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import Conflict, PermissionDenied, ValidationError
-from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.errors import Conflict, DestinationRefused, PermissionDenied, ValidationError
+from pbx.policies.destinations import (
+    DestinationNotAllowed,
+    InvalidNumber,
+    check_own_mobile,
+    parse_e164,
+)
+from pbx.services.accounts import notify
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
-from storage.models import ForwardingRule, Tenant, User, VoicemailBox
+from storage.models import ForwardingRule, Tenant, User, VoicemailBox, utcnow
 
 ROLES = ("operator", "company_admin", "user")
 
@@ -33,15 +39,17 @@ def create_user(
     role: str = "user",
     extension: str | None = None,
     mobile: str | None = None,
+    mobile_reason: str = "",
 ) -> User:
     _check_role(actor, tenant, role)
+    region = tenant.home_region if tenant else "SE"
     user = User(
         tenant_id=tenant.id if tenant else None,
         name=identifiers.name(name),
         email=identifiers.email(email),
         role=role,
         extension=identifiers.extension(extension) if extension else None,
-        mobile=mobile_number(mobile) if mobile else None,
+        mobile=own_mobile(mobile, region, mobile_reason) if mobile else None,
         status="active",
         must_change_password=True,
         session_token=new_session_token(),
@@ -57,9 +65,17 @@ def create_user(
         "user.create",
         tenant_id=user.tenant_id,
         target=("user", user.id),
-        new={"name": user.name, "email": user.email, "role": role, "extension": user.extension},
+        new={"name": user.name, "email": user.email, "role": role, "extension": user.extension}
+        | _mobile_detail(user.mobile, mobile_reason),
     )
     return user
+
+
+def _mobile_detail(mobile: str | None, reason: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"mobile": mobile} if mobile else {}
+    if mobile and reason.strip():
+        detail["mobile_reason"] = reason.strip()[:200]
+    return detail
 
 
 def _check_role(actor: Actor, tenant: Tenant | None, role: str) -> None:
@@ -73,11 +89,16 @@ def _check_role(actor: Actor, tenant: Tenant | None, role: str) -> None:
         raise PermissionDenied("not an administrator of this company")
 
 
-def mobile_number(value: str) -> str:
+def own_mobile(value: str, home_region: str, reason: str = "", field: str = "mobile") -> str:
+    """A user's own mobile in E.164 under the number rules (`check_own_mobile`): a domestic
+    mobile, or a foreign mobile with a reason; never premium, shared-cost, personal or
+    satellite ranges. Whoever holds this number reaches the user's voicemail (333)."""
     try:
-        return parse_e164(value)
+        return check_own_mobile(value, home_region, reason).e164
     except InvalidNumber as exc:
-        raise ValidationError("mobile", str(exc), code="invalid_number") from None
+        raise ValidationError(field, str(exc), code="invalid_number") from None
+    except DestinationNotAllowed as exc:
+        raise DestinationRefused(field, exc.message, code=exc.code, number=exc.e164) from None
 
 
 def _refuse_duplicates(session: Session, user: User) -> None:
@@ -121,28 +142,60 @@ def update_user(
     extension: str,
     mobile: str,
     role: str,
+    mobile_reason: str = "",
 ) -> User:
     """Change a user's details; every changed field is audited old → new.
 
     A new extension carries the forwarding rules that pointed at the old one with it, so
-    colleagues who forward to this person keep reaching them.
+    colleagues who forward to this person keep reaching them. A new mobile must pass the
+    number rules (`own_mobile`), and its owner is told through the outbox (SECURITY.md 17);
+    the web layer asks for re-authentication first (SECURITY.md 16).
     """
     _check(session, actor, user, role)
     new = {
         "name": identifiers.name(name),
         "extension": _extension(session, user, extension),
-        "mobile": mobile_number(mobile) if mobile.strip() else None,
+        "mobile": _new_mobile(session, user, mobile, mobile_reason),
         "role": role,
     }
     old = {key: getattr(user, key) for key in new}
     changed = sorted(key for key in new if new[key] != old[key])
     if changed:
-        _apply(session, actor, user, {k: old[k] for k in changed}, {k: new[k] for k in changed})
+        detail = _mobile_detail(new["mobile"], mobile_reason) if "mobile" in changed else {}
+        _apply(session, actor, user, {k: old[k] for k in changed}, {k: new[k] for k in changed},
+               detail)  # fmt: skip
+    if "mobile" in changed:
+        notify.owner(session, user, "mobile_changed", utcnow())
     return user
 
 
+def mobile_changes(user: User, mobile: str) -> bool:
+    """Whether `mobile` (as typed on the form) would change the user's mobile number."""
+    text = mobile.strip()
+    if not text:
+        return user.mobile is not None
+    try:
+        return parse_e164(text) != user.mobile
+    except InvalidNumber:
+        return True  # refused anyway, by the number rules
+
+
+def _new_mobile(session: Session, user: User, mobile: str, reason: str) -> str | None:
+    if not mobile.strip():
+        return None
+    if not mobile_changes(user, mobile):
+        return user.mobile  # unchanged: not re-checked against rules that may have tightened
+    tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
+    return own_mobile(mobile, tenant.home_region if tenant else "SE", reason)
+
+
 def _apply(
-    session: Session, actor: Actor, user: User, old: dict[str, Any], new: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    user: User,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    detail: dict[str, Any],
 ) -> None:
     followed = 0
     if "extension" in new and old["extension"]:
@@ -152,7 +205,7 @@ def _apply(
     if user.extension and session.scalar(_box(user)) is None:
         session.add(VoicemailBox(user_id=user.id))
     session.flush()
-    detail = {"forwarding_followed": followed} if followed else {}
+    detail = detail | ({"forwarding_followed": followed} if followed else {})
     audit.record(
         session,
         actor,

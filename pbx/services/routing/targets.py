@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pbx.errors import ValidationError
+from pbx.errors import DestinationRefused, ValidationError
 from pbx.policies.destinations import (
     DestinationNotAllowed,
     DestinationPolicy,
@@ -67,7 +67,7 @@ def external_number(tenant: Tenant, number: str | None, field: str) -> str:
     except InvalidNumber as exc:
         raise ValidationError(field, str(exc), code="invalid_number") from None
     except DestinationNotAllowed as exc:
-        raise ValidationError(field, str(exc), code=exc.reason_code) from None
+        raise DestinationRefused(field, str(exc), code=exc.reason_code, number=e164) from None
     return e164
 
 

@@ -94,3 +94,25 @@ def set_allowed_countries(
 
 def added_countries_from(old: Iterable[str], new: Iterable[str]) -> list[str]:
     return sorted(set(new) - set(old))
+
+
+def set_trust_calling_number(session: Session, actor: Actor, tenant: Tenant, trust: bool) -> Tenant:
+    """Whether 333 opens a mailbox for a caller known only by the calling number without the
+    PIN. Off by default: anyone who can place a call can forge a calling number, so turning it
+    on lets such a caller into any user's voicemail. Audited either way."""
+    _check(actor, tenant)
+    old = bool(tenant.voicemail_trust_calling_number)
+    if old == trust:
+        return tenant
+    tenant.voicemail_trust_calling_number = trust
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "tenant.voicemail_trust_calling_number",
+        tenant_id=tenant.id,
+        target=("tenant", tenant.id),
+        old={"voicemail_trust_calling_number": old},
+        new={"voicemail_trust_calling_number": trust},
+    )
+    return tenant
