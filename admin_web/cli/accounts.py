@@ -19,11 +19,11 @@ from pbx.errors import NotFound
 from pbx.services.accounts import admin as accounts_admin
 from pbx.services.accounts import core as accounts
 from pbx.services.accounts.admin import ResetLink
-from pbx.services.accounts.core import AccountsConfig
+from pbx.services.accounts.core import AccountsConfig, find_by_email
 from pbx.services.audit.log import verify_chain
 from pbx.services.common.actor import Actor, cli_actor
 from pbx.services.common.scope import tenant_by_slug
-from pbx.services.people.users import ROLES, create_user, find_by_email
+from pbx.services.people.users import ROLES, create_user
 from storage.models import AuditEvent, User
 
 

@@ -11,8 +11,7 @@ from pbx.errors import NotFound
 from pbx.incident import alerts, containment
 from pbx.incident.containment import Containment
 from pbx.incident.scan import alert_dict, scan
-from pbx.services.accounts.core import AccountsConfig
-from pbx.services.people.users import find_by_email
+from pbx.services.accounts.core import AccountsConfig, find_by_email
 
 
 @click.group()

@@ -21,9 +21,8 @@ from pbx.incident import (
     rerecord,
     response,
 )
-from pbx.services.accounts.core import AccountsConfig
+from pbx.services.accounts.core import AccountsConfig, find_by_email
 from pbx.services.common.scope import tenant_by_slug
-from pbx.services.people.users import find_by_email
 
 
 @click.group()

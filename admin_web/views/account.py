@@ -33,9 +33,8 @@ from pbx.services.accounts import core as accounts
 from pbx.services.accounts import login as login_service
 from pbx.services.accounts import sessions as accounts_sessions
 from pbx.services.accounts import totp as accounts_totp
-from pbx.services.accounts.core import InvalidLink, PasswordRejected, WrongPassword
+from pbx.services.accounts.core import InvalidLink, PasswordRejected, WrongPassword, find_by_email
 from pbx.services.accounts.login import LoginFailed
-from pbx.services.people.users import find_by_email
 from storage.models import User
 
 bp = Blueprint("account", __name__, url_prefix="/account")

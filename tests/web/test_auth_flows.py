@@ -13,8 +13,8 @@ from sqlalchemy import select
 from pbx.security.totp import Totp
 from pbx.services.accounts import admin as accounts_admin
 from pbx.services.accounts import totp as accounts_totp
+from pbx.services.accounts.core import find_by_email
 from pbx.services.common.actor import SYSTEM
-from pbx.services.people.users import find_by_email
 from storage.models import AuditEvent, OutboxMessage, utcnow
 from tests.builders import make_tenant, make_user
 from tests.web.accounts import accounts_config, make_account, strong_password

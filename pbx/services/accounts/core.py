@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx.config import ConfigError, Settings
@@ -103,7 +103,12 @@ def totp_required(user: User) -> bool:
 
 
 def new_session_token() -> str:
+    """A fresh session uniquifier: every cookie carries it, so a new one signs out all."""
     return secrets.token_hex(32)
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
 def password_context(session: Session, user: User) -> PasswordContext:

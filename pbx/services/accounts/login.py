@@ -24,11 +24,10 @@ from pbx.security import recovery_codes
 from pbx.security.hashing import dummy_hash, hash_password, needs_rehash, verify_password
 from pbx.security.totp import Totp
 from pbx.services.accounts import notify
-from pbx.services.accounts.core import AccountsConfig, totp_required
+from pbx.services.accounts.core import AccountsConfig, find_by_email, totp_required
 from pbx.services.accounts.totp import decrypt_secret
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
-from pbx.services.people.users import find_by_email
 from storage.models import RecoveryCode, User, utcnow
 
 NextStep = Literal["totp", "enrol", "done"]

@@ -3,7 +3,6 @@ setup link from the accounts service; until then it cannot log in."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,15 +17,12 @@ from pbx.policies.destinations import (
     parse_e164,
 )
 from pbx.services.accounts import notify
+from pbx.services.accounts.core import new_session_token
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import ForwardingRule, Tenant, User, VoicemailBox, utcnow
 
 ROLES = ("operator", "company_admin", "user")
-
-
-def new_session_token() -> str:
-    return secrets.token_hex(32)
 
 
 def create_user(
@@ -123,10 +119,6 @@ def list_users(session: Session, tenant_id: int | None = None, search: str = "")
             | User.extension.like(like)
         )
     return list(session.scalars(stmt))
-
-
-def find_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
 # A company admin edits a user: name, extension, mobile and role (SECURITY.md 18).
