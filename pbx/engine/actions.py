@@ -175,6 +175,7 @@ class CallLogLeg(NamedTuple):
     forward_kind: ForwardKind | None = None
     forwarded_to: str | None = None  # where the call went on to after this leg
     refused_reason: str | None = None
+    queue_id: str | None = None  # the queue this leg rang from (call statistics per queue)
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,7 @@ def log_leg(
     forward_kind: ForwardKind | None = None,
     forwarded_to: str | None = None,
     refused_reason: str | None = None,
+    queue_id: str | None = None,
 ) -> tuple[CallState, WriteCallLog]:
     """A call-log row for a leg that has just ended, numbered in order of ending."""
     leg = CallLogLeg(
@@ -111,6 +112,7 @@ def log_leg(
         forward_kind,
         forwarded_to,
         refused_reason,
+        queue_id,
     )
     return st.leg_written(), WriteCallLog(leg)
 

@@ -108,6 +108,7 @@ class VoicemailBox:
     box_id: str
     greeting_slot: str | None = None
     new_messages: tuple[str, ...] = ()  # slot ids of unheard messages, oldest first
+    greeting_only: bool = False  # callers hear the greeting and cannot leave a message
 
 
 @dataclass(frozen=True, slots=True)

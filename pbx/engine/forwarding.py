@@ -264,5 +264,6 @@ def on_connected(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
         user_id=phase.user_id,
         forwarded_from=phase.forwarded_from,
         forward_kind=phase.kind,
+        queue_id=phase.queue_id,
     )
     return finish(snap, st, "answered", "", [log])

@@ -51,7 +51,9 @@ def on_queue(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
     queue = snap.queue_index[phase.queue_id]
     user = snap.user_index[queue.members[phase.index]]
     if isinstance(event, Answer):
-        connected = Connected(user.ext, "internal", phase.since, st.at, user.user_id)
+        connected = Connected(
+            user.ext, "internal", phase.since, st.at, user.user_id, queue_id=queue.queue_id
+        )
         return st.moved(connected), []
     outcome = _OUTCOMES.get(type(event))
     if outcome is None:
@@ -64,6 +66,7 @@ def on_queue(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
         since=phase.since,
         disposition=outcome,
         user_id=user.user_id,
+        queue_id=queue.queue_id,
     )
     if isinstance(event, Hangup):
         return finish(snap, st, "abandoned", "", [log])

@@ -78,6 +78,7 @@ class Connected:
     user_id: str | None = None
     forwarded_from: str | None = None
     kind: ForwardKind | None = None
+    queue_id: str | None = None  # answered by a member of this queue
 
 
 @dataclass(frozen=True, slots=True)

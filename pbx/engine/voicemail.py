@@ -30,10 +30,15 @@ def enter_voicemail(
         greeting = play(snap, box.greeting_slot, default, required=True)
     else:
         greeting = play(snap, default, required=True)
-    take = st.takes + 1
-    seconds = snap.limits.max_voicemail
     actions.append(EnterVoicemail(ext, box.box_id))
     actions += greeting
+    if box.greeting_only:
+        # Greeting-only: the greeting is the whole answer (no tone, nothing recorded); the
+        # call ends as the switchboard saying goodbye after answering.
+        st = st.evolve(answered_at=st.at if st.answered_at is None else st.answered_at)
+        return finish(snap, st, "hung_up", "greeting_only", actions)
+    take = st.takes + 1
+    seconds = snap.limits.max_voicemail
     actions += [BEEP, RecordInto("voicemail", take, seconds, box.box_id), StartTimer(seconds)]
     phase = RecordingVoicemail(ext, box.box_id, take, st.at)
     return st.evolve(

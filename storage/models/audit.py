@@ -42,3 +42,8 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A blob sent along (a voicemail message's audio), and a page of the site the message
+    # links to (made absolute with the site's address when the message is sent).
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    link_path: Mapped[str | None] = mapped_column(String(200))

@@ -34,3 +34,5 @@ class CallLogEntry(Base):
     disposition: Mapped[str] = mapped_column(String(10))
     forwarded_to: Mapped[str | None] = mapped_column(String(16))
     refused_reason: Mapped[str | None] = mapped_column(String(40))
+    # The queue (queues.id) a leg rang from; no foreign key: a queue's statistics outlive it.
+    queue_id: Mapped[int | None] = mapped_column(Integer)

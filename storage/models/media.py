@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime, utcnow
@@ -55,6 +55,10 @@ class VoicemailBox(Base):
     # The personal greeting (a slot of kind "greeting"); None plays the default greeting.
     greeting_slot_id: Mapped[int | None] = mapped_column(ForeignKey("message_slots.id"), index=True)
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # Greeting-only: callers hear the greeting and cannot leave a message.
+    greeting_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A new message by e-mail: "off", "attach" (the audio attached) or "link" (to the site).
+    email_notify: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
 
 
 class VoicemailMessage(Base):

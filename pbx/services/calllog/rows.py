@@ -86,4 +86,11 @@ def row_of(leg: CallLogLeg, start: datetime, user_id: int | None) -> dict[str, A
         "disposition": disposition(leg),
         "forwarded_to": leg.forwarded_to[:16] if leg.forwarded_to else None,
         "refused_reason": leg.refused_reason[:40] if leg.refused_reason else None,
+        "queue_id": queue_id_of(leg),
     }
+
+
+def queue_id_of(leg: CallLogLeg) -> int | None:
+    """The `queues.id` a leg rang from (the snapshot names a queue by it as a string)."""
+    queue = leg.queue_id
+    return int(queue) if queue is not None and queue.isdigit() else None

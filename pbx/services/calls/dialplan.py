@@ -226,7 +226,9 @@ def _rule(rule: ForwardingRule) -> dp.ForwardingRule:
 def _box(rows: _Rows, box: VoicemailBox) -> dp.VoicemailBox:
     unheard = rows.unheard.get(box.id, [])
     new = tuple(f"{VOICEMAIL_PREFIX}{m.id}" for m in unheard)
-    return dp.VoicemailBox(str(box.id), _slot_ref(box.greeting_slot_id), new)
+    return dp.VoicemailBox(
+        str(box.id), _slot_ref(box.greeting_slot_id), new, greeting_only=box.greeting_only
+    )
 
 
 def _menu(rows: _Rows, menu: IvrMenu) -> dp.IvrMenu:

@@ -38,6 +38,7 @@ from storage.models import PhoneNumber, Tenant, User
 COLUMNS = (
     "call_id", "leg", "tenant_id", "user_id", "caller", "callee", "direction",
     "started_at", "answered_at", "ended_at", "disposition", "forwarded_to", "refused_reason",
+    "queue_id",
 )  # fmt: skip
 EPOCH = datetime(1970, 1, 1)
 Row = tuple[Any, ...]
@@ -178,6 +179,7 @@ def leg_rows(legs: Sequence[Any], start: float, user_ids: dict[str, int], utc: s
             None if leg.answered_at is None else stamp(leg.answered_at),
             stamp(leg.ended_at), call_rows.disposition(leg),
             leg.forwarded_to[:16] if leg.forwarded_to else None, leg.refused_reason,
+            call_rows.queue_id_of(leg),
         )
         for leg, owner in zip(legs, owners, strict=True)
     ]  # fmt: skip
