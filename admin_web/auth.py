@@ -6,7 +6,7 @@
 - `reauth_required`: password + TOTP given within the last 5 minutes (SECURITY.md 16), else
   to the re-authentication page and back.
 - `current_actor()`: the `Actor` to pass to services; `current_account()`: the `User` row,
-  loaded in the request's session `admin_web.app.db()`.
+  loaded in the request's session `admin_web.db.db()`.
 
 Session identity is the account's rotating `session_token` (flask-login's `get_id`), plus a
 per-browser session id checked against its `UserSession` row on every request, which is where
@@ -26,7 +26,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_login import login_required as _flask_login_required
 from sqlalchemy.exc import OperationalError
 
-from admin_web.app import db, runtime
+from admin_web.db import db, runtime
 from admin_web.i18n import gettext
 from pbx.services.accounts import sessions as accounts_sessions
 from pbx.services.accounts.core import AccountsConfig

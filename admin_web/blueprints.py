@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from flask import Flask
 
+from admin_web.views import (
+    account,
+    audit_log,
+    callbacks_page,
+    greeting,
+    home,
+    incidents,
+    library,
+    library_audio,
+    library_record,
+    login,
+    media,
+    operator,
+    operator_backups,
+    operator_contain,
+    operator_notify,
+    pictures,
+    site_blueprints,
+    softphone,
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    from admin_web.views.home import bp as home
-
-    for blueprint in (home,):
+    for blueprint in (home.bp,):
         app.register_blueprint(blueprint)
     _register_accounts(app)
     _register_site(app)
@@ -18,8 +37,6 @@ def register_blueprints(app: Flask) -> None:
 
 def _register_accounts(app: Flask) -> None:
     """Accounts and login (issue 4): sign-in, own account, audit log."""
-    from admin_web.views import account, audit_log, login
-
     for blueprint in (login.bp, account.bp, audit_log.bp):
         app.register_blueprint(blueprint)
 
@@ -27,8 +44,6 @@ def _register_accounts(app: Flask) -> None:
 def _register_site(app: Flask) -> None:
     """The administration site (issue 5): menu, company, users, numbers, forwarding, IVR,
     queues, call logs, test call."""
-    from admin_web.views import site_blueprints
-
     for blueprint in site_blueprints.ALL:
         app.register_blueprint(blueprint)
 
@@ -36,16 +51,6 @@ def _register_site(app: Flask) -> None:
 def _register_library(app: Flask) -> None:
     """Message library and media (issue 6): library, media files, greeting, pictures,
     softphone. The library's audio and record pages add routes to its blueprint."""
-    from admin_web.views import (
-        greeting,
-        library,
-        library_audio,
-        library_record,
-        media,
-        pictures,
-        softphone,
-    )
-
     assert library_audio and library_record  # imported for the routes they add
     for blueprint in (library.bp, media.bp, greeting.bp, pictures.bp, softphone.bp):
         app.register_blueprint(blueprint)
@@ -54,15 +59,6 @@ def _register_library(app: Flask) -> None:
 def _register_incidents(app: Flask) -> None:
     """Incident response (issue 8): operator console, containment, affected callers and
     recovery, the incident register, call-back lists; restore drills (issue 7)."""
-    from admin_web.views import (
-        callbacks_page,
-        incidents,
-        operator,
-        operator_backups,
-        operator_contain,
-        operator_notify,
-    )
-
     for blueprint in (
         operator.bp,
         operator_contain.bp,

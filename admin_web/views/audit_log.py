@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from admin_web.app import db
 from admin_web.auth import current_actor, roles_required
+from admin_web.db import db
 from pbx.services.audit import query as audit_query
 
 bp = Blueprint("audit_log", __name__)

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
-from admin_web.app import db, runtime
 from admin_web.auth import login_required, reauth_required, roles_required
+from admin_web.db import db, runtime
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import actor, site_tenant
 from pbx.incident import callbacks

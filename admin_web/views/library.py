@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.views import library_present as present
 from admin_web.views.media_support import blobs, media_error_text

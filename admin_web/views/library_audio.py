@@ -9,8 +9,8 @@ from typing import Any
 from flask import flash, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.views.library import ADMINS, bp, edit_page, scoped_slot, to_message

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from admin_web.app import db
+from admin_web.db import db
 from pbx.services.library.messages import LibraryRow
 from pbx.services.library.slots import Placement
 from storage.models import MessageSlot, User

@@ -11,8 +11,8 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import current_account, reauth_required, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.views import softphone

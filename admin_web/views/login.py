@@ -15,7 +15,6 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import (
     accounts_config,
     client_ip,
@@ -26,6 +25,7 @@ from admin_web.auth import (
     safe_next,
     sign_in,
 )
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.security_headers import no_store

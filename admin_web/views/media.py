@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import current_actor, login_required
+from admin_web.db import db
 from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, media_error_text, send_media, tts
 from pbx.media.errors import MediaError

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from admin_web.app import db, runtime
+from admin_web.db import db, runtime
 from admin_web.i18n import gettext
 from pbx.errors import PbxError
 from pbx.media import errors as media_errors

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin_web.app import db
 from admin_web.auth import accounts_config, reauth_required, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, error_text

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from admin_web.app import db
 from admin_web.auth import roles_required
+from admin_web.db import db
 from admin_web.security_headers import no_store
 from pbx.services.backups.drill_results import drill_status
 

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import accounts_config, reauth_required, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import parse_window, tenant_choices, tenant_of_form

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from admin_web.app import db
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import Form
 from pbx.policies.fraud_rules import ZONE

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from admin_web.app import db, runtime
 from admin_web.auth import reauth_required, roles_required
+from admin_web.db import db, runtime
 from admin_web.i18n import gettext as _
 from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import (

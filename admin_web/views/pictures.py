@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import current_account, current_actor, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, media_error_text, uploaded

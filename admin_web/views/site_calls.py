@@ -12,8 +12,8 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from admin_web.app import db
 from admin_web.auth import reauth_required, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, render_form, site_tenant

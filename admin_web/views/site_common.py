@@ -16,8 +16,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import current_actor, recently_reauthenticated
+from admin_web.db import db
 from admin_web.i18n import gettext
 from pbx.errors import PbxError, ValidationError
 from pbx.services.common.actor import Actor

@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import (
     accounts_config,
     client_ip,
@@ -22,6 +21,7 @@ from admin_web.auth import (
     recently_reauthenticated,
     roles_required,
 )
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.views.site_common import Form, actor, render_form, site_tenant

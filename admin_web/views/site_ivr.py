@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import (
     Form,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from admin_web.app import db
+from admin_web.db import db
 from admin_web.views.site_common import Form
 from pbx.errors import ValidationError
 from pbx.services.routing import ivr, queues

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 
-from admin_web.app import db, runtime
 from admin_web.auth import roles_required
+from admin_web.db import db, runtime
 from admin_web.i18n import current_language, gettext
 from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from pbx.engine import EngineError, TraceStep

@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, render_template
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import accounts_config, roles_required
+from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import actor
 from admin_web.views.site_users import back_to, scoped_user

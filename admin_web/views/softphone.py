@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from admin_web.app import db
 from admin_web.auth import current_account, current_actor, roles_required
+from admin_web.db import db
 from admin_web.i18n import current_language
 from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, send_media, tts
