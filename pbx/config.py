@@ -26,6 +26,10 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str = ""
+    # Old secret keys, newest first (like Flask's SECRET_KEY_FALLBACKS): sessions they signed
+    # and TOTP secrets they encrypted still open; secrets are re-encrypted with the current
+    # key when used. Drop a key once every session it signed has expired (12 h).
+    secret_key_fallbacks: tuple[str, ...] = ()
     redis_url: str = ""
     # "files" keeps blobs under data_dir/blobs; "database" keeps them in the `blobs` table
     # so metadata and audio share one transactional store and one backup.
@@ -99,6 +103,11 @@ def _coerce(values: dict[str, Any]) -> Settings:
 
 def _finish(settings: Settings, require_secret: bool) -> Settings:
     if settings.mode not in MODES:
+    if isinstance(values.get("secret_key_fallbacks"), str):  # comma-separated in the env
+        text = values["secret_key_fallbacks"]
+        values["secret_key_fallbacks"] = tuple(k.strip() for k in text.split(",") if k.strip())
+    elif "secret_key_fallbacks" in values:  # a TOML array
+        values["secret_key_fallbacks"] = tuple(values["secret_key_fallbacks"])
         raise ConfigError(f"PBX_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}")
     if settings.media_store not in ("files", "database"):
         raise ConfigError("PBX_MEDIA_STORE must be 'files' or 'database'")
@@ -112,3 +121,5 @@ def _finish(settings: Settings, require_secret: bool) -> Settings:
     if settings.backup_dir == Path(""):
         settings = replace(settings, backup_dir=settings.data_dir / "backups")
     return settings
+    if any(len(key) < 32 for key in settings.secret_key_fallbacks):
+        raise ConfigError("each of PBX_SECRET_KEY_FALLBACKS needs at least 32 characters")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ from admin_web.runtime import Runtime
 from pbx.config import load_settings
 
 MARKER = ".vaxel-demo"
+CONFIG_NAME = "vaxel.toml"
 
 
 @click.group(invoke_without_command=True)
@@ -47,6 +49,7 @@ def demo(
         "PBX_SECRET_KEY": secrets.token_urlsafe(48),
         "PBX_PUBLIC_URL": f"http://{host}:{port}",
     }
+    config = write_config(data_dir, env)
     settings = load_settings({**os.environ, **env})
     rt = Runtime.build(settings)
     try:
@@ -61,8 +64,23 @@ def demo(
     finally:
         rt.close()
     _print_logins(f"http://{host}:{port}/", logins)
+    click.echo(f"Serve this demo again (same key, same logins): PBX_CONFIG={config} pbx serve")
     if not no_serve:
         run_gunicorn(host, port, workers, env)
+
+
+def write_config(data_dir: Path, env: dict[str, str]) -> Path:
+    """The demo's settings, secret key included, as a config file in its data directory
+    (owner-only): `PBX_CONFIG=<it> pbx serve` serves the same demo again, and the TOTP
+    secrets encrypted under its key still decrypt."""
+    path = data_dir.resolve() / CONFIG_NAME
+    lines = ["# Written by `pbx demo`: PBX_CONFIG=this-file pbx serve"]
+    # A JSON string is a valid TOML basic string.
+    lines += [f"{k.removeprefix('PBX_').lower()} = {json.dumps(v)}" for k, v in env.items()]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path
 
 
 def _fresh(data_dir: Path) -> None:

@@ -39,6 +39,17 @@ from storage.models import User
 bp = Blueprint("auth", __name__)
 PENDING_SECONDS = 5 * 60
 FAILED = "Sign-in failed. Check what you typed. After repeated failures you must wait a while."
+# The password was right but the stored authenticator secret no longer decrypts (the site's
+# secret key changed): say so, and how to get in, instead of failing every code.
+UNREADABLE = (
+    "Your authenticator cannot be checked on this server right now (its secret key changed). "
+    "Sign in with a recovery code, or ask an administrator to reset your two-factor "
+    "authentication."
+)
+
+
+def _failed(exc: LoginFailed) -> str:
+    return UNREADABLE if exc.code == "totp_unreadable" else FAILED
 
 
 # Codes, secrets and QR codes must not stay in a browser or proxy cache (SECURITY.md 6).
@@ -123,8 +134,8 @@ def totp() -> Any:
         login_service.check_totp(
             db(), accounts_config(), user, request.form.get("code", ""), client_ip()
         )
-    except LoginFailed:
-        flash(_(FAILED), "error")
+    except LoginFailed as exc:
+        flash(_(_failed(exc)), "error")
         return render_template("auth/totp.html")
     return _finish(user, via="totp", next_url=session["pending"]["next"])
 
@@ -185,8 +196,8 @@ def reauth() -> Any:
         return render_template("auth/reauth.html", next=next_url)
     try:
         _check_both(account, request.form.get("password", ""), request.form.get("code", ""))
-    except LoginFailed:
-        flash(_(FAILED), "error")
+    except LoginFailed as exc:
+        flash(_(_failed(exc)), "error")
         return render_template("auth/reauth.html", next=next_url)
     mark_reauthenticated()
     return redirect(next_url)

@@ -54,6 +54,11 @@ class SecretBox:
 
     def decrypt(self, token: str, associated_data: str = "") -> str:
         """The plaintext; raises SecretDecryptionError on any tampering or the wrong key."""
+        return self.decrypt_with_age(token, associated_data)[0]
+
+    def decrypt_with_age(self, token: str, associated_data: str = "") -> tuple[str, bool]:
+        """The plaintext and whether an old (fallback) key made the token: then the caller
+        stores `encrypt(plaintext)` again, so the old key can be dropped later."""
         version, dot, body = token.partition(".")
         if version != VERSION or not dot:
             raise SecretDecryptionError("unknown token format")
@@ -64,11 +69,12 @@ class SecretBox:
         nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         if len(nonce) != _NONCE_BYTES:
             raise SecretDecryptionError("token is truncated")
-        for cipher in self._ciphers:
+        for index, cipher in enumerate(self._ciphers):
             try:
-                return cipher.decrypt(nonce, sealed, _ad(associated_data)).decode("utf-8")
+                plain = cipher.decrypt(nonce, sealed, _ad(associated_data)).decode("utf-8")
             except InvalidTag:
                 continue
+            return plain, index > 0
         raise SecretDecryptionError("token was altered or made with another key")
 
 

@@ -84,3 +84,25 @@ def _get(url: str, timeout: float) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def test_the_demo_keeps_its_secret_key_so_it_can_be_served_again(tmp_path: Path) -> None:
+    """`pbx demo --no-serve` then `PBX_CONFIG=var/demo/vaxel.toml pbx serve`: the same key,
+    so the TOTP secrets encrypted at load time still decrypt (no refusal at the code step)."""
+    from admin_web.cli.demo import write_config
+    from pbx.config import load_settings
+    from pbx.security.secretbox import SecretBox
+
+    env = {
+        "PBX_MODE": "demo",
+        "PBX_DATA_DIR": str(tmp_path),
+        "PBX_DATABASE_URL": f"sqlite:///{tmp_path / 'pbx.sqlite3'}",
+        "PBX_SECRET_KEY": "demo-key-" + "k" * 40,
+        "PBX_PUBLIC_URL": "http://127.0.0.1:8000",
+    }
+    sealed = SecretBox(env["PBX_SECRET_KEY"]).encrypt("JBSWY3DPEHPK3PXP", "user:1")
+    path = write_config(tmp_path, env)
+    assert path.stat().st_mode & 0o077 == 0  # the key is readable by the owner only
+    served = load_settings({"PBX_CONFIG": str(path)})
+    assert served.mode == "demo" and served.database_url == env["PBX_DATABASE_URL"]
+    assert SecretBox(served.secret_key).decrypt(sealed, "user:1") == "JBSWY3DPEHPK3PXP"

@@ -59,3 +59,11 @@ def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
     path.write_text('mode = "demo"\ndatabse_url = "x"\n')
     with pytest.raises(ConfigError, match="databse_url"):
         load_settings({"PBX_CONFIG": str(path)})
+
+
+def test_secret_key_fallbacks_from_the_environment_and_their_length() -> None:
+    old, older = "o" * 32, "p" * 40
+    env = {"PBX_MODE": "test", "PBX_SECRET_KEY_FALLBACKS": f"{old}, {older}"}
+    assert load_settings(env).secret_key_fallbacks == (old, older)
+    with pytest.raises(ConfigError, match="FALLBACKS"):
+        load_settings({"PBX_MODE": "test", "PBX_SECRET_KEY_FALLBACKS": "short"})

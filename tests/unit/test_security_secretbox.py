@@ -67,3 +67,12 @@ def test_label_separates_uses_of_one_key() -> None:
     token = SecretBox(KEY).encrypt(SEED)
     with pytest.raises(SecretDecryptionError):
         SecretBox(KEY, label=b"another purpose").decrypt(token)
+
+
+def test_decrypt_with_age_tells_a_fallback_keys_token_apart() -> None:
+    old, new = "o" * 40, "n" * 40
+    token = SecretBox(old).encrypt("JBSWY3DPEHPK3PXP", "user:7")
+    rotated = SecretBox(new, fallback_keys=[old])
+    assert rotated.decrypt_with_age(token, "user:7") == ("JBSWY3DPEHPK3PXP", True)
+    fresh = rotated.encrypt("JBSWY3DPEHPK3PXP", "user:7")
+    assert rotated.decrypt_with_age(fresh, "user:7") == ("JBSWY3DPEHPK3PXP", False)

@@ -52,6 +52,7 @@ class AccountsConfig:
     secret_key: str = field(repr=False)
     public_url: str
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccountsConfig:
@@ -59,15 +60,16 @@ class AccountsConfig:
             hash_profile=profile_named(settings.password_hash_profile),
             secret_key=settings.secret_key,
             public_url=settings.public_url.rstrip("/"),
+            secret_key_fallbacks=settings.secret_key_fallbacks,
         )
 
     @property
     def secret_box(self) -> SecretBox:
         """Encryption of TOTP secrets; only this needs the secret key (the CLI's link and
-        reset commands run without it)."""
+        reset commands run without it). Old keys (`secret_key_fallbacks`) still decrypt."""
         if len(self.secret_key) < 32:
             raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters)")
-        return SecretBox(self.secret_key)
+        return SecretBox(self.secret_key, fallback_keys=self.secret_key_fallbacks)
 
     def link(self, token: str) -> str:
         return f"{self.public_url}{LINK_PATH}{token}"

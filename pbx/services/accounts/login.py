@@ -25,7 +25,7 @@ from pbx.security.hashing import dummy_hash, hash_password, needs_rehash, verify
 from pbx.security.totp import Totp
 from pbx.services.accounts import notify
 from pbx.services.accounts.core import AccountsConfig, find_by_email, totp_required
-from pbx.services.accounts.totp import decrypt_secret
+from pbx.services.accounts.totp import SecretUnreadable, decrypt_secret
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import RecoveryCode, User, utcnow
@@ -37,6 +37,14 @@ class LoginFailed(PbxError):
     """Any failed step: wrong or unknown, throttled, locked, suspended (one message for all)."""
 
     code = "login_failed"
+
+
+class TotpUnreadable(LoginFailed):
+    """The code step cannot be checked: the stored secret does not decrypt (the secret key
+    changed). Told as such, since the password was right: a recovery code or an admin's
+    2FA reset gets the owner in."""
+
+    code = "totp_unreadable"
 
 
 class PasswordResetRequired(PbxError):
@@ -193,7 +201,13 @@ def check_totp(
     _refuse_unless_allowed(session, config, user, ip, now, "totp")
     if not user.totp_secret_enc:
         fail(session, config, user, ip, now, "totp", "not_enrolled")
-    secret = decrypt_secret(config, user)
+    try:
+        secret = decrypt_secret(config, user)
+    except SecretUnreadable:
+        detail = {"step": "totp", "reason": "totp_unreadable"}
+        audit.record(session, owner_actor(user, ip), "login.refused", target=_t(user),
+                     new=detail, at=now)  # fmt: skip
+        raise TotpUnreadable("totp_unreadable") from None
     step = Totp.verify(secret, code.strip(), now, user.totp_last_step)
     if step is None or not accept_step(session, user, step):
         fail(session, config, user, ip, now, "totp", "wrong_code")

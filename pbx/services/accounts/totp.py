@@ -9,6 +9,7 @@ owner. Whether the caller re-authenticated first is the web layer's check (`reau
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,8 @@ from pbx.services.accounts.core import AccountsConfig, rotate_session_token, tot
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import RecoveryCode, User, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class WrongCode(PbxError):
@@ -47,13 +50,32 @@ def _pending_binding(user: User) -> str:
     return f"totp-enrolment:{user.id}"
 
 
+class SecretUnreadable(WrongCode):
+    """The stored secret does not decrypt with the secret key or any fallback key (the key
+    changed without PBX_SECRET_KEY_FALLBACKS, or the row was altered)."""
+
+    code = "totp_unreadable"
+
+
 def decrypt_secret(config: AccountsConfig, user: User) -> str:
+    """The user's TOTP secret. One an old key made (a fallback) is re-encrypted with the
+    current key at once, in the caller's transaction."""
     if not user.totp_secret_enc:
         raise WrongCode("no authenticator is enrolled")
+    box = config.secret_box
     try:
-        return config.secret_box.decrypt(user.totp_secret_enc, _binding(user))
+        secret, stale = box.decrypt_with_age(user.totp_secret_enc, _binding(user))
     except SecretDecryptionError:
-        raise WrongCode("the stored secret cannot be read") from None
+        # Never the token or the key: which account, and what to do about it.
+        log.error(
+            "TOTP secret of user %s cannot be decrypted with the secret key or its fallbacks; "
+            "set the old key in PBX_SECRET_KEY_FALLBACKS or reset the user's 2FA",
+            user.id,
+        )
+        raise SecretUnreadable("the stored secret cannot be read") from None
+    if stale:
+        user.totp_secret_enc = box.encrypt(secret, _binding(user))
+    return secret
 
 
 def offer(user: User, secret: str | None = None) -> Enrolment:
