@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ from storage.models import StoredBlob, utcnow
 
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
+# A temp file untouched this long belongs to no running writer (one blob is written, synced
+# and linked in seconds): the media scan and start-up remove such leftovers.
+STALE_TEMP_SECONDS = 3600
 
 
 class BlobError(Exception):
@@ -201,12 +205,21 @@ class FileBlobStore(_Status):
                 if _HASH_RE.match(sha):
                     yield sha
 
-    def sweep_temp(self) -> int:
-        """Remove temp files left by killed writers; they were never visible as blobs."""
+    def sweep_temp(self, older_than: float = 0.0, now: float | None = None) -> int:
+        """Remove temp files left by killed writers (they were never visible as blobs) that
+        were last written more than `older_than` seconds ago; returns how many. A running
+        writer fsyncs and links its file within seconds, so `STALE_TEMP_SECONDS` spares any
+        writer still at work in another process; 0 is for when no writer can be running."""
         removed = 0
+        limit = (time.time() if now is None else now) - older_than
         if self._tmp.is_dir():
             for item in self._tmp.glob("*.part"):
-                item.unlink(missing_ok=True)
+                try:
+                    if older_than and item.stat().st_mtime > limit:
+                        continue
+                    item.unlink()
+                except FileNotFoundError:
+                    continue  # its writer finished (or another sweep took it) meanwhile
                 removed += 1
         return removed
 

@@ -113,6 +113,8 @@ def _print_scan(report: Any) -> None:
             click.echo(f"    {p.status.upper():<8} {p.where}{placed}  [blob {p.sha256[:12]}…]")
     verdict = "clean" if report.ok else f"{len(report.problems)} problem(s)"
     click.echo(f"{report.blobs_checked} blobs re-hashed, {report.references} references: {verdict}")
+    if report.temp_files_removed:
+        click.echo(f"{report.temp_files_removed} leftover temp file(s) of killed writers removed")
 
 
 # --- pbx backup ... --------------------------------------------------------------------------

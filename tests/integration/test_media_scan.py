@@ -4,6 +4,8 @@ each is used; on both databases and both media stores."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,31 @@ def test_cli_scan_exits_non_zero_and_prints_json(world: World) -> None:
     assert text.exit_code == 1 and "MISSING" in text.output and victim.sha256[:12] in text.output
     unknown = runner.invoke(cli, ["media", "scan", "--tenant", "nope"], env=env)
     assert unknown.exit_code != 0 and unknown.output.count("\n") == 1
+
+
+def test_the_scan_removes_and_counts_leftover_temp_files_of_killed_writers(
+    world: World,
+) -> None:
+    """A killed `pbx backup restore --missing-only` or upload leaves `tmp/*.part` behind;
+    the scan removes those older than any running writer (and only those)."""
+    if world.settings.media_store != "files":
+        pytest.skip("only the file store writes temp files")
+    tmp = world.settings.blob_dir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    left = tmp / "0123456789abcdef0123456789abcdef.part"
+    left.write_bytes(b"x" * 71828)
+    two_hours_ago = time.time() - 7200
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    writing = tmp / "fedcba9876543210fedcba9876543210.part"  # a writer at work right now
+    writing.write_bytes(b"y")
+    env = {
+        "PBX_DATA_DIR": str(world.settings.data_dir),
+        "PBX_DATABASE_URL": world.settings.database_url,
+        "PBX_MEDIA_STORE": "files",
+    }
+    result = CliRunner().invoke(cli, ["media", "scan", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["temp_files_removed"] == 1
+    assert not left.exists() and writing.exists()
+    again = CliRunner().invoke(cli, ["media", "scan"], env=env)
+    assert "leftover" not in again.output

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pbx.services.common.progress import Progress, no_progress
 from pbx.services.library import slots as slot_service
 from storage.backups.references import BlobRef, count_references, iter_references, tenants_of
-from storage.blobs import BlobStore
+from storage.blobs import STALE_TEMP_SECONDS, BlobStore, FileBlobStore
 from storage.models import MessageSlot, User
 
 OPERATORS = {"id": None, "slug": "(operators)", "name": "Operator staff"}
@@ -67,6 +67,7 @@ class ScanReport:
     companies: list[CompanyScan]
     blobs_checked: int = 0
     references: int = 0
+    temp_files_removed: int = 0  # leftovers of killed writers (see `sweep_leftovers`)
 
     @property
     def problems(self) -> list[MediaProblem]:
@@ -81,6 +82,7 @@ class ScanReport:
             "ok": self.ok,
             "blobs_checked": self.blobs_checked,
             "references": self.references,
+            "temp_files_removed": self.temp_files_removed,
             "missing": sum(p.status == "missing" for p in self.problems),
             "corrupt": sum(p.status == "corrupt" for p in self.problems),
             "companies": [c.as_dict() for c in self.companies],
@@ -101,7 +103,7 @@ def scan_media(
 ) -> ScanReport:
     """Check every referenced blob (of one company, or all) and report what is wrong."""
     companies = _companies(session, tenant_id)
-    report = ScanReport(list(companies.values()))
+    report = ScanReport(list(companies.values()), temp_files_removed=sweep_leftovers(blobs))
     with progress("scanning media", count_references(session, tenant_id)) as advance:
         for sha, group in groupby(iter_references(session, tenant_id), attrgetter("sha256")):
             refs = list(group)
@@ -115,6 +117,14 @@ def scan_media(
                     company.problems.append(problem(session, ref, status, company.slug))
             advance(len(refs))
     return report
+
+
+def sweep_leftovers(blobs: BlobStore) -> int:
+    """Remove the temp files killed writers (an upload, a restore) left in a file store, once
+    they are older than any running writer; how many. Other stores leave none."""
+    if isinstance(blobs, FileBlobStore):
+        return blobs.sweep_temp(older_than=STALE_TEMP_SECONDS)
+    return 0
 
 
 def _companies(session: Session, tenant_id: int | None) -> dict[int | None, CompanyScan]:
