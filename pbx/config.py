@@ -39,6 +39,15 @@ class Settings:
     tts_engines: tuple[str, ...] = ("gtts", "espeak")
     public_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
+    # The SIP/RTP front (`pbx phone serve`): where it listens, its RTP ports, the digest
+    # realm, and the carrier trunk: the addresses calls may come from (host or host:port)
+    # and where calls to outside numbers are sent (host:port; empty: none leave).
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_ports: str = "20000-29999"
+    sip_realm: str = "vaxel"
+    trunk_hosts: tuple[str, ...] = ()
+    trunk_address: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,26 +103,52 @@ def _coerce(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     if "data_dir" in values:
         values["data_dir"] = Path(values["data_dir"])
-    if "backup_dir" in values:
-        values["backup_dir"] = Path(values["backup_dir"])
-    if isinstance(values.get("tts_engines"), str):
-        values["tts_engines"] = tuple(e.strip() for e in values["tts_engines"].split(",") if e)
-    return Settings(**values)
-
-
-def _finish(settings: Settings, require_secret: bool) -> Settings:
-    if settings.mode not in MODES:
     if isinstance(values.get("secret_key_fallbacks"), str):  # comma-separated in the env
         text = values["secret_key_fallbacks"]
         values["secret_key_fallbacks"] = tuple(k.strip() for k in text.split(",") if k.strip())
     elif "secret_key_fallbacks" in values:  # a TOML array
         values["secret_key_fallbacks"] = tuple(values["secret_key_fallbacks"])
+    if "backup_dir" in values:
+        values["backup_dir"] = Path(values["backup_dir"])
+    for name in ("tts_engines", "trunk_hosts"):
+        if isinstance(values.get(name), str):
+            values[name] = tuple(e.strip() for e in values[name].split(",") if e.strip())
+    if "sip_port" in values:
+        values["sip_port"] = _port(values["sip_port"], "PBX_SIP_PORT")
+    return Settings(**values)
+
+
+def _port(value: Any, name: str) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a port number, not {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be a port number (0-65535), not {port}")
+    return port
+
+
+def rtp_port_range(settings: Settings) -> tuple[int, int]:
+    """`PBX_RTP_PORTS` ("20000-29999") as a range; a clear error when malformed."""
+    low, dash, high = settings.rtp_ports.partition("-")
+    if not dash:
+        raise ConfigError(f"PBX_RTP_PORTS must look like 20000-29999, not {settings.rtp_ports!r}")
+    first, last = _port(low, "PBX_RTP_PORTS"), _port(high, "PBX_RTP_PORTS")
+    if first > last or first < 1024:
+        raise ConfigError(f"PBX_RTP_PORTS must be a range above 1023, not {settings.rtp_ports!r}")
+    return first, last
+
+
+def _finish(settings: Settings, require_secret: bool) -> Settings:
+    if settings.mode not in MODES:
         raise ConfigError(f"PBX_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}")
     if settings.media_store not in ("files", "database"):
         raise ConfigError("PBX_MEDIA_STORE must be 'files' or 'database'")
     if require_secret and settings.mode == "production" and len(settings.secret_key) < 32:
         # No built-in fallback key (SECURITY.md 15): refuse to start instead.
         raise ConfigError("PBX_SECRET_KEY must be set (at least 32 characters) in production")
+    if any(len(key) < 32 for key in settings.secret_key_fallbacks):
+        raise ConfigError("each of PBX_SECRET_KEY_FALLBACKS needs at least 32 characters")
     if not settings.database_url:
         settings = replace(
             settings, database_url=f"sqlite:///{(settings.data_dir / 'pbx.sqlite3').resolve()}"
@@ -121,5 +156,3 @@ def _finish(settings: Settings, require_secret: bool) -> Settings:
     if settings.backup_dir == Path(""):
         settings = replace(settings, backup_dir=settings.data_dir / "backups")
     return settings
-    if any(len(key) < 32 for key in settings.secret_key_fallbacks):
-        raise ConfigError("each of PBX_SECRET_KEY_FALLBACKS needs at least 32 characters")

@@ -21,6 +21,7 @@ from admin_web.cli.incident_demo import register_demo_commands
 from admin_web.cli.incident_register import incident  # with its `register` group
 from admin_web.cli.listing import numbers, tenants, users
 from admin_web.cli.messages import messages
+from admin_web.cli.phone import phone
 from admin_web.cli.serve import serve
 from admin_web.cli.traffic import traffic_group
 
@@ -47,6 +48,7 @@ cli.add_command(fraud)
 cli.add_command(incident)
 register_demo_commands(demo, incident)
 cli.add_command(messages)
+cli.add_command(phone)
 
 
 def main(argv: list[str] | None = None) -> Any:

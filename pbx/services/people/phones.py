@@ -87,7 +87,15 @@ def issue_credentials(
 
 
 def account_of(session: Session, user: User) -> SipAccount | None:
-    return session.scalar(select(SipAccount).where(SipAccount.user_id == user.id))
+    return account_by_user(session, user.id)
+
+
+def account_by_user(session: Session, user_id: int) -> SipAccount | None:
+    return session.scalar(select(SipAccount).where(SipAccount.user_id == user_id))
+
+
+def account_by_username(session: Session, username: str) -> SipAccount | None:
+    return session.scalar(select(SipAccount).where(SipAccount.username == username))
 
 
 def password_for(session: Session, box: SecretBox, username: str) -> tuple[SipAccount, str] | None:

@@ -1,0 +1,66 @@
+"""The SIP/RTP front wired to the switchboard: settings → a `PhoneWorker` (the composition
+root of `pbx phone serve`, `pbx demo` and the phone tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import replace
+from typing import Any
+
+from admin_web.runtime import Runtime
+from pbx.config import Settings, rtp_port_range
+from pbx.media.tts import build_tts
+from pbx.phone.media import MediaConfig
+from pbx.phone.switchboard import Switchboard
+from pbx.phone.transport import TransportConfig
+from pbx.phone.worker import PhoneWorker, Trunk
+from pbx.services.people.phones import secret_box
+
+
+def build_worker(runtime: Runtime, **overrides: Any) -> PhoneWorker:
+    """A worker for `runtime`'s database and media, as the settings say (overrides for
+    tests: sip_port=0 picks a free port)."""
+    settings: Settings = replace(runtime.settings, **overrides) if overrides else runtime.settings
+    tts = build_tts(settings.tts_engines)
+    fallbacks = tuple(getattr(settings, "secret_key_fallbacks", ()) or ())
+    board = Switchboard(
+        unit_of_work=runtime.unit_of_work,
+        blobs_of=runtime.blobs,
+        speak=lambda text, language: tts.synthesise(text, language).wav,
+        secret_box=secret_box(settings.require_secret_key(), fallbacks),
+        realm=settings.sip_realm,
+    )
+    low, high = rtp_port_range(settings)
+    return PhoneWorker(
+        board,
+        transport_config=TransportConfig(host=settings.sip_host, port=settings.sip_port),
+        media_config=MediaConfig(host=settings.sip_host, port_min=low, port_max=high),
+        trunk=Trunk(settings.trunk_hosts, _address(settings.trunk_address)),
+    )
+
+
+def _address(text: str) -> tuple[str, int] | None:
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"PBX_TRUNK_ADDRESS must be host:port, not {text!r}")
+    return host, int(port)
+
+
+async def serve_forever(worker: PhoneWorker, ready: Any = None) -> None:
+    """Run the worker until SIGINT or SIGTERM."""
+    await worker.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready(worker)
+    try:
+        await stop.wait()
+    finally:
+        await worker.close()

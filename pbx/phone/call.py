@@ -1,0 +1,375 @@
+"""One call a phone or the trunk placed to the switchboard, driven by the engine.
+
+We are the user agent server of the caller's INVITE. The call's events (keys by RFC 4733
+or SIP INFO, hang-up, CANCEL, timers, what a rung phone answered) go one at a time through
+the one driver (`pbx.services.calls.driver`) on a worker thread, where the server's share is
+carried out in a unit of work; the phone's share comes back as a list of operations that the
+event loop performs on the call's RTP endpoint:
+
+- `PlayMessage` / `PlayTone`: queue the audio (the caller is answered, 200 OK, on the first
+  thing to hear); missing audio plays the fallback tone.
+- `StartTimer` and `RecordInto` start once the queue has played out, so an IVR timeout runs
+  from the end of its prompt and a recording starts after the beep.
+- A key while something plays stops it (barge-in). A key, hang-up or timer while recording
+  first tells the engine what was recorded (`AudioReceived`, with an energy check).
+- `RingUser` / `DialExternal`: a leg (`pbx.phone.legs`); ringback meanwhile.
+- `HangUp`: BYE once the queue has played out (the goodbye is heard), or a final response
+  when the call was never answered (404 for an unknown number, else 480).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from pbx.engine import actions as a
+from pbx.engine.events import (
+    AudioReceived,
+    Dial,
+    Dtmf,
+    Event,
+    Hangup,
+    Timer,
+)
+from pbx.engine.states import new_call
+from pbx.media.wav import encode_wav
+from pbx.phone.endpoint import MediaEndpoint
+from pbx.phone.transport import Peer, Retransmission
+from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords, QuietPhone, Take
+from pbx.services.common.actor import Actor
+from pbx.sip import build, sdp
+from pbx.sip.headers import Via, parse_name_addr
+from pbx.sip.message import SipRequest
+from storage.blobs import BlobStore
+from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from pbx.phone.worker import PhoneWorker
+
+log = logging.getLogger(__name__)
+Op = tuple[str, Any]
+_NOT_ANSWERED = {"unknown_number": (404, "Not Found"), "busy": (486, "Busy Here")}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who placed the call, as the front established it."""
+
+    caller: str  # E.164 from the trunk, or the extension of a registered phone
+    dialled: str
+    tenant_id: int
+    actor: Actor  # whose changes the call makes (the phone's user, or the trunk)
+    verified: bool  # a digest-authenticated phone: 333 needs no PIN
+
+
+class SipPhone(QuietPhone):
+    """The driver's phone for a SIP call. Called on a worker thread: it only notes what the
+    event loop must do (resolving prompt audio there, where the database may be read)."""
+
+    def __init__(self, call: SipCall) -> None:
+        self.call = call
+        self.ops: list[Op] = []
+        self.session: Session | None = None
+        self.blobs: BlobStore | None = None
+
+    def play(self, action: a.PlayMessage) -> None:
+        audio = None
+        if action.audio_ok and self.session is not None and self.blobs is not None:
+            board = self.call.worker.switchboard
+            audio = board.prompt_audio(
+                self.session, self.blobs, self.call.origin.tenant_id, action.slot_id
+            )
+        self.ops.append(("play", audio) if audio else ("tone", "fallback"))
+
+    def tone(self, action: a.PlayTone) -> None:
+        self.ops.append(("tone", action.tone))
+
+    def start_timer(self, action: a.StartTimer) -> None:
+        self.ops.append(("timer", action.seconds))
+
+    def ring(self, action: a.RingUser | a.DialExternal) -> None:
+        self.ops.append(("ring", action))
+
+    def record(self, action: a.RecordInto) -> None:
+        self.ops.append(("record", action.take))
+
+    def play_take(self, action: a.PlayRecording) -> None:
+        take = self.call.takes.get(action.take)
+        self.ops.append(("play", take.master) if take else ("tone", "fallback"))
+
+    def hang_up(self, action: a.HangUp) -> None:
+        self.ops.append(("hangup", action.reason))
+
+    def take(self, take: int) -> Take | None:
+        return self.call.takes.get(take)
+
+    def discard(self, take: int | None) -> None:
+        self.ops.append(("discard", take))
+
+
+@dataclass
+class SipCall:
+    worker: PhoneWorker
+    invite: SipRequest
+    peer: Peer
+    origin: Origin
+    endpoint: MediaEndpoint
+    answer_sdp: bytes
+    to_tag: str = field(default_factory=lambda: secrets.token_hex(8))
+    takes: dict[int, Take] = field(default_factory=dict)
+    ended: bool = False
+    answered: bool = False
+    acked: bool = False
+    _events: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    _driver: CallDriver | None = None
+    _ledger: CallLedger | None = None
+    _generation: int = 0
+    _timer: asyncio.TimerHandle | None = None
+    _recording: int | None = None
+    _ok: Retransmission | None = None
+    _bye_cseq: int = 1
+    _started: float = 0.0
+    _task: asyncio.Task[None] | None = None
+    _gone: bool = False  # the caller hung up or cancelled: nothing more is sent to them
+    leg: Any = None  # the leg being rung or connected (pbx.phone.legs.Leg)
+
+    @property
+    def call_id(self) -> str:
+        return self.invite.call_id
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        self.endpoint.on_key = lambda key: self.post(Dtmf(key, at=self.clock()))
+        self._task = loop.create_task(self._run(), name=f"call-{self.call_id[:12]}")
+
+    def clock(self) -> float:
+        return max(0.0, asyncio.get_running_loop().time() - self._started)
+
+    def post(self, event: Event) -> None:
+        """An event from the outside world (key, hang-up, a leg's answer...)."""
+        if not self.ended:
+            self._events.put_nowait(event)
+
+    # --- the call's one task: events in order through the driver ---------------------
+
+    async def _run(self) -> None:
+        try:
+            ops = await self.worker.switchboard.run(self._begin)
+            self._perform(ops, first=True)
+            while not self.ended:
+                event = await self._events.get()
+                if event is None:
+                    break
+                await self._handle(event)
+        except Exception:  # one broken call must not take the worker down
+            log.exception("call %s failed", self.call_id)
+            self.end(500, "Server Internal Error")
+
+    def _begin(self, session: Session, blobs: BlobStore) -> list[Op]:
+        board, origin = self.worker.switchboard, self.origin
+        snapshot = board.snapshot(session, blobs, origin.tenant_id)
+        self._ledger = CallLedger.for_snapshot(snapshot, self.call_id[:64], utcnow())
+        self._driver = CallDriver(snapshot, new_call(self.call_id[:64]), SipPhone(self))
+        dial = Dial(origin.caller, origin.dialled, caller_verified=origin.verified)
+        return self._feed(session, blobs, [dial])
+
+    def _feed(self, session: Session, blobs: BlobStore, events: list[Event]) -> list[Op]:
+        assert self._driver is not None and self._ledger is not None
+        phone = self._driver.phone
+        assert isinstance(phone, SipPhone)
+        phone.ops, phone.session, phone.blobs = [], session, blobs
+        records = CallRecords(session, blobs, self.origin.actor, self._ledger)
+        for event in events:
+            self._driver.feed(event, records)
+        records.flush()
+        if self._ledger.version_ids:
+            self.worker.switchboard.forget(self.origin.tenant_id)  # a greeting changed
+        phone.session = phone.blobs = None
+        return phone.ops
+
+    async def _handle(self, event: Event) -> None:
+        self._generation += 1
+        self._cancel_timer()
+        events: list[Event] = []
+        if self._recording is not None and isinstance(event, Dtmf | Hangup | Timer):
+            events.append(self._stop_recording(event.at))
+        if isinstance(event, Dtmf) and self.endpoint.playing:
+            self.endpoint.stop()  # barge-in
+        events.append(event)
+        ops = await self.worker.switchboard.run(
+            lambda session, blobs: self._feed(session, blobs, events)
+        )
+        self._perform(ops)
+
+    def _stop_recording(self, at: float) -> AudioReceived:
+        take, self._recording = self._recording, None
+        capture = self.endpoint.stop_capture()
+        assert take is not None
+        if capture.seconds > 0:
+            self.takes[take] = Take(encode_wav(capture.pcm), int(capture.seconds * 1000))
+        return AudioReceived(capture.seconds, silent=capture.silent, at=at)
+
+    # --- what the caller's side does (event loop) ------------------------------------
+
+    def _perform(self, ops: list[Op], first: bool = False) -> None:
+        if first and not any(kind in ("play", "tone", "record", "ring") for kind, _ in ops):
+            reason = next((str(arg) for kind, arg in ops if kind == "hangup"), "")
+            self.end(*_NOT_ANSWERED.get(reason, (480, "Temporarily Unavailable")))
+            return
+        for kind, arg in ops:
+            if self.ended:
+                return
+            getattr(self, f"_op_{kind}")(arg)
+
+    def _op_play(self, audio: bytes) -> None:
+        self._answer()
+        try:
+            self.endpoint.play_master(audio)
+        except Exception:  # a master we cannot read: the caller hears the fallback
+            log.warning("call %s: unplayable prompt", self.call_id)
+            self.endpoint.play_tone("fallback")
+
+    def _op_tone(self, tone: str) -> None:
+        self._answer()
+        self.endpoint.play_tone("beep" if tone == "beep" else "fallback")
+
+    def _op_timer(self, seconds: float) -> None:
+        self._after_playing(lambda: self._arm_timer(seconds))
+
+    def _op_record(self, take: int) -> None:
+        self._answer()
+
+        def start() -> None:
+            self._recording = take
+            self.endpoint.start_capture()
+
+        self._after_playing(start)
+
+    def _op_discard(self, take: int | None) -> None:
+        if take is None:
+            self.takes.clear()
+        else:
+            self.takes.pop(take, None)
+
+    def _op_ring(self, action: a.RingUser | a.DialExternal) -> None:
+        self.worker.ring(self, action)
+
+    def _op_hangup(self, reason: str) -> None:
+        self._after_playing(lambda: self.end(*_NOT_ANSWERED.get(reason, (480, "Unavailable"))))
+
+    def _after_playing(self, then: Callable[[], None]) -> None:
+        """Run `then` once the queued audio has played out, unless another event came."""
+        generation = self._generation
+        done = self.endpoint.drained()
+
+        def go(_: object) -> None:
+            if generation == self._generation and not self.ended:
+                then()
+
+        done.add_done_callback(go)
+
+    def _arm_timer(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(seconds, lambda: self.post(Timer(at=self.clock())))
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # --- SIP dialog ------------------------------------------------------------------
+
+    def _answer(self) -> None:
+        """200 OK with our SDP, repeated until the ACK (RFC 3261 §13.3.1.4)."""
+        if self.answered or self.ended:
+            return
+        self.answered = True
+        ok = build.response_to(
+            self.invite, 200, "OK", to_tag=self.to_tag,
+            headers=[("Contact", self.worker.contact_uri(self.peer))],
+            body=self.answer_sdp, content_type=sdp.SDP_CONTENT_TYPE,
+        )  # fmt: skip
+        self._ok = self.worker.transport.send_reliably(ok, self.peer, self._no_ack)
+
+    def _no_ack(self) -> None:
+        log.info("call %s: no ACK for our 200 OK; ending it", self.call_id)
+        self.post(Hangup(at=self.clock()))
+
+    def on_ack(self) -> None:
+        self.acked = True
+        if self._ok is not None:
+            self._ok.stop()
+
+    def on_bye(self, request: SipRequest, peer: Peer) -> None:
+        self.worker.transport.send(build.response_to(request, 200, "OK"), peer)
+        self._far_end_gone()
+
+    def on_cancel(self, request: SipRequest, peer: Peer) -> None:
+        self.worker.transport.send(build.response_to(request, 200, "OK"), peer)
+        if not self.answered:
+            self._respond(487, "Request Terminated")
+        self._far_end_gone()
+
+    def _far_end_gone(self) -> None:
+        """The caller is gone: the engine hears a hang-up; we send nothing more."""
+        if self.ended:
+            return
+        self._gone = True
+        self.endpoint.stop()  # nobody listens any more: what was queued need not play out
+        self.post(Hangup(at=self.clock()))
+
+    def end(self, status: int = 480, reason: str = "Temporarily Unavailable") -> None:
+        """Finish the call on our side: BYE when answered, else a final response."""
+        if self.ended:
+            return
+        self.ended = True
+        self._cancel_timer()
+        if self._ok is not None:
+            self._ok.stop()
+        if not self._gone:
+            if self.answered:
+                self._send_bye()
+            else:
+                self._respond(status, reason)
+        if self.leg is not None:
+            self.leg.stop()
+        self.endpoint.close()
+        self._events.put_nowait(None)
+        self.worker.forget(self)
+
+    def _respond(self, status: int, reason: str) -> None:
+        response = build.response_to(self.invite, status, reason, to_tag=self.to_tag)
+        with contextlib.suppress(Exception):
+            self.worker.transport.send(response, self.peer)
+
+    def _send_bye(self) -> None:
+        invite = self.invite
+        contact = invite.headers.get("Contact")
+        target = parse_name_addr(contact).uri if contact else invite.from_.uri
+        ours = invite.to.with_tag(self.to_tag)
+        via = Via(self.peer.protocol.upper(), self.worker.host, self.worker.port,
+                  (("branch", build.new_branch()), ("rport", "")))  # fmt: skip
+        self._bye_cseq += 1
+        bye = build.build_request(
+            "BYE", target, via=via, from_=ours, to=invite.from_, call_id=invite.call_id,
+            cseq=self._bye_cseq,
+        )  # fmt: skip
+        with contextlib.suppress(Exception):
+            self.worker.transport.send(bye, self.peer)
+
+    def ringing(self) -> None:
+        """180 Ringing (provisional, no SDP) while a leg rings before anything is heard."""
+        if not self.answered and not self.ended:
+            ring = build.response_to(self.invite, 180, "Ringing", to_tag=self.to_tag)
+            self.worker.transport.send(ring, self.peer)
+
+    def answer_now(self) -> None:
+        self._answer()
