@@ -4,9 +4,11 @@ media served only to the owning company (hash checked before sending)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, PermissionDenied
@@ -16,6 +18,7 @@ from pbx.services.library import bulk_tts as library_bulk
 from pbx.services.library import files as media_files
 from pbx.services.library import messages as library
 from pbx.services.people import greetings, profile_pictures, voicemail
+from storage.backups.references import iter_references
 from storage.blobs import FileBlobStore, SqlBlobStore
 from storage.models import Tenant, User
 from tests.builders import make_tenant, make_user
@@ -180,6 +183,34 @@ def test_pictures_are_re_encoded_square_and_missing_ones_are_listed(
     assert served.content_type == "image/webp" and served.data[8:12] == b"WEBP"
     placeholder = profile_pictures.user_picture(session, file_blobs, admin, str(lost.id))
     assert placeholder.filename.endswith("-none.webp")
+
+
+def _jpeg_with_gps() -> bytes:
+    """A phone photo: EXIF with a GPS position and a description to look for."""
+    image = Image.new("RGB", (320, 240), (10, 200, 30))
+    exif = Image.Exif()
+    exif[0x010E] = "where-anna-lives"
+    exif[0x8825] = {1: "N", 2: (59.0, 19.0, 48.0), 3: "E", 4: (18.0, 4.0, 6.0)}  # GPS IFD
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    data = buffer.getvalue()
+    assert b"where-anna-lives" in data and Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
+    return data
+
+
+def test_only_the_re_encoded_picture_is_stored_never_its_exif(
+    session: Session, file_blobs: FileBlobStore, tenant: Tenant, admin: Actor
+) -> None:
+    """No EXIF (GPS position…) in the blob store, hence in no backup either."""
+    user = make_user(session, tenant)
+    picture = profile_pictures.upload_picture(session, file_blobs, admin, user, _jpeg_with_gps())
+    assert picture.original_sha256 is None
+    stored = [file_blobs.get(sha) for sha in file_blobs.iter_ids()]
+    assert stored and not any(b"where-anna-lives" in blob for blob in stored)
+    kept = Image.open(io.BytesIO(file_blobs.get(picture.blob_sha256)))
+    assert not kept.getexif() and not kept.getexif().get_ifd(0x8825)
+    referenced = {r.sha256 for r in iter_references(session) if r.owner == "profile_picture"}
+    assert referenced == {picture.blob_sha256}
 
 
 def test_a_picture_that_is_not_a_picture_is_refused(

@@ -1,7 +1,8 @@
 """Profile pictures ("profilbilder"): upload, placeholder when missing, who must re-upload.
 
 An upload is decoded by content and re-encoded by Pillow (`pbx.media.pictures`), cropped
-square; the original is kept beside it. A picture whose file is gone or fails its hash counts
+square; only the re-encoded picture is stored (the upload as sent, with its EXIF: GPS
+position, camera serial…, is never written to the blob store, so no backup holds it). A picture whose file is gone or fails its hash counts
 as missing: the site shows a placeholder and lists the user for re-upload.
 """
 
@@ -42,9 +43,7 @@ def upload_picture(
     """Decode, crop, re-encode and store as the user's current picture (PictureError:
     nothing stored)."""
     picture = normalise_picture(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-    return pictures.set_picture(
-        session, blobs, actor, user, picture.data, picture.content_type, original=data
-    )
+    return pictures.set_picture(session, blobs, actor, user, picture.data, picture.content_type)
 
 
 @dataclass(frozen=True)
