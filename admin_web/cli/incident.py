@@ -156,7 +156,10 @@ def send_outbox(kinds: tuple[str, ...], limit: int | None) -> None:
     with runtime() as rt, rt.unit_of_work() as s:
         if not rt.settings.smtp_url:
             raise click.ClickException("PBX_SMTP_URL is not set")
-        report = mailer.send_outbox(s, rt.settings.smtp_url, kinds=kinds or None, limit=limit)
+        report = mailer.send_outbox(
+            s, rt.settings.smtp_url, kinds=kinds or None, limit=limit,
+            blobs=rt.blobs(s), site_url=rt.settings.public_url,
+        )  # fmt: skip
     click.echo(f"{report.sent} sent, {len(report.refused)} refused")
 
 

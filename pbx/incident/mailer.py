@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.errors import ValidationError
+from storage.blobs import BlobError, BlobStore
 from storage.models import OutboxMessage, utcnow
 
 DEFAULT_FROM = "no-reply@vaxel.invalid"
@@ -71,9 +72,17 @@ def pending(
 
 
 def send_outbox(
-    session: Session, url: str, *, kinds: Sequence[str] | None = None, limit: int | None = None
+    session: Session,
+    url: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    limit: int | None = None,
+    blobs: BlobStore | None = None,
+    site_url: str = "",
 ) -> SendReport:
-    """Send unsent messages (of `kinds`, oldest first) over one SMTP connection."""
+    """Send unsent messages (of `kinds`, oldest first) over one SMTP connection. A message
+    naming a blob gets it attached (from `blobs`); a site link is made absolute with
+    `site_url` (the site's public address)."""
     target = parse_url(url)
     messages = pending(session, kinds, limit)
     report = SendReport()
@@ -82,7 +91,7 @@ def send_outbox(
     with _connect(target) as smtp:
         for row in messages:
             try:
-                smtp.send_message(_email(row, target.sender))
+                smtp.send_message(_email(row, target.sender, blobs, site_url))
             except smtplib.SMTPRecipientsRefused:
                 report.refused.append(row.to_address)
                 continue
@@ -105,11 +114,32 @@ def _connect(target: SmtpTarget) -> smtplib.SMTP:
     return smtp
 
 
-def _email(row: OutboxMessage, sender: str) -> EmailMessage:
+def _email(
+    row: OutboxMessage, sender: str, blobs: BlobStore | None = None, site_url: str = ""
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = f"<outbox-{row.id}@vaxel.invalid>"
-    message.set_content(row.body)
+    body = row.body
+    if row.link_path:
+        body += f"\n{site_url.rstrip('/')}{row.link_path}"
+    attachment = _attachment(row, blobs)
+    if row.attachment_sha256 and attachment is None:
+        body += "\n(Bilagan saknas / The attachment is missing.)"
+    message.set_content(body)
+    if attachment is not None:
+        name = row.attachment_name or "bilaga.wav"
+        message.add_attachment(attachment, maintype="audio", subtype="wav", filename=name)
     return message
+
+
+def _attachment(row: OutboxMessage, blobs: BlobStore | None) -> bytes | None:
+    """The named blob, verified on read; None when there is none or it is lost."""
+    if not row.attachment_sha256 or blobs is None:
+        return None
+    try:
+        return blobs.get(row.attachment_sha256)
+    except BlobError:  # a lost or damaged blob: the message still goes, saying so
+        return None

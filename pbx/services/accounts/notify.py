@@ -64,6 +64,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The mobile number of your switchboard account was changed {when}. The voicemail "
         "service (333) and record-by-phone calls use that number.",
     ),
+    "voicemail_pin_changed": (
+        "Din röstbrevlådekod har ändrats / Your voicemail PIN was changed",
+        "Koden till din röstbrevlåda (333) ändrades {when}.\n"
+        "The PIN of your voicemail box (333) was changed {when}.",
+    ),
+    "voicemail_pin_reset": (
+        "Din röstbrevlådekod har nollställts / Your voicemail PIN was reset",
+        "En administratör nollställde koden till din röstbrevlåda (333) {when}. Välj en ny "
+        "under Mina inställningar / Röstbrevlåda.\n"
+        "An administrator reset the PIN of your voicemail box (333) {when}. Choose a new one "
+        "under My settings / Voicemail.",
+    ),
     "suspended": (
         "Kontot är avstängt / Account suspended",
         "Ditt konto i växeln stängdes av {when}.\nYour switchboard account was suspended {when}.",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pbx.errors import NotFound
 from pbx.services.common.actor import Actor
 from pbx.services.library import slots as slot_service
+from pbx.services.people import voicemail_mail
 from storage.blobs import BlobStore
 from storage.models import MessageSlot, Tenant, User, VoicemailBox, VoicemailMessage
 
@@ -57,6 +58,7 @@ def deposit(
     )
     session.add(message)
     session.flush()
+    voicemail_mail.queue_notice(session, box, message)  # e-mail, if the owner asked for it
     return message
 
 
