@@ -18,8 +18,9 @@ from werkzeug.wrappers import Response
 
 from admin_web.auth import current_actor, recently_reauthenticated
 from admin_web.db import db
+from admin_web.destination_text import refusal_text
 from admin_web.i18n import gettext
-from pbx.errors import PbxError, ValidationError
+from pbx.errors import DestinationRefused, PbxError, ValidationError
 from pbx.services.common.actor import Actor
 from pbx.services.common.scope import get_scoped
 from pbx.services.routing.targets import Target, external_number
@@ -105,6 +106,9 @@ def reauth_first(back: str) -> Response:
 
 def error_text(exc: PbxError) -> str:
     """A domain error as a sentence in the reader's language."""
+    refused = refusal_text(exc) if isinstance(exc, DestinationRefused) else None
+    if refused is not None:
+        return refused
     if exc.code in REASONS:
         return gettext(REASONS[exc.code])
     for pattern, msgid in PATTERNS:

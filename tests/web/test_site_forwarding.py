@@ -70,7 +70,7 @@ def test_refused_numbers_show_why_in_swedish_and_english(app, as_admin, company:
     assert "aldrig tillåtna" in response.get_data(as_text=True)
     post(as_admin, "/language", {"lang": "en"}, form_page=path)
     cases = {
-        "+882 1234 5678": "Satellite and international networks",
+        "+882 1234 5678": "satellite or international network",
         "+46900123456": "Premium-rate numbers are never allowed",
         "+4791234567": "not allowed for this company",
         "0701234567": "E.164",
@@ -152,3 +152,29 @@ def test_this_wasnt_me_reverts_and_suspends_the_changer(
 def test_unknown_review_link_is_404(client: FlaskClient, company: Company) -> None:
     assert client.get("/forwarding/review/" + "x" * 43).status_code == 404
     assert client.get("/forwarding/review/short").status_code == 404
+
+
+def test_a_refusal_names_the_kind_and_country_and_swedish_examples_only_for_sweden(
+    app, as_admin, company: Company
+) -> None:
+    """Issue 18: "delad kostnad (077)" was said of a Norwegian number."""
+    path = f"/users/{company.user.id}/forwarding"
+
+    def why(number: str) -> str:
+        response = save(as_admin, path, number)
+        assert response.status_code == 422, number
+        text = response.get_data(as_text=True)
+        return text[text.index('-destination-error" role') :][:400]
+
+    norwegian = why("+4781021234")
+    assert "delad kostnad i Norge" in norwegian and "077" not in norwegian
+    assert "personligt nummer i Norge" in why("+4788012345") and "075" not in why("+4788012345")
+    assert "(077)" in why("+46771234567") and "Sverige" in why("+46771234567")
+    assert "(0900, 0939, 0944)" in why("+46900123456")
+    finnish = why("+358600123456")
+    assert "betalnummer i Finland" in finnish and "0900" not in finnish
+    assert "0900" not in why("+979123456789")
+    post(as_admin, "/language", {"lang": "en"}, form_page=path)
+    english = why("+4781021234")
+    assert "shared-cost number in Norway" in english and "077" not in english
+    assert rule(app, company.user.id) is None
