@@ -22,7 +22,13 @@ CONFIG_NAME = "vaxel.toml"
 @click.pass_context
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Worker processes with PBX_REDIS_URL; without it one process with 4×N threads.",
+)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Default: $PBX_DATA_DIR/demo.")
 @click.option("--calls-per-day", default=40, show_default=True, type=click.IntRange(0, 5000))
 @click.option("--no-serve", is_flag=True, help="Set up and print the logins, then stop.")
@@ -66,7 +72,7 @@ def demo(
     _print_logins(f"http://{host}:{port}/", logins)
     click.echo(f"Serve this demo again (same key, same logins): PBX_CONFIG={config} pbx serve")
     if not no_serve:
-        run_gunicorn(host, port, workers, env)
+        run_gunicorn(host, port, workers, env, redis_url=settings.redis_url)
 
 
 def write_config(data_dir: Path, env: dict[str, str]) -> Path:
