@@ -4,12 +4,12 @@ asked for): without Redis one process serves with threads, and the start-up line
 from __future__ import annotations
 
 import http.cookiejar
-import time
 import os
 import re
 import secrets
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
