@@ -67,12 +67,20 @@ calls_option = click.option(
     type=click.IntRange(1, 5000),
     help="Call history of the demo companies (when they are loaded).",
 )
+seed_option = click.option(
+    "--seed",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 2**31),
+    help="Fixes the demo's call history: the same seed replays the same run.",
+)
 
 
 @click.command("breach")
 @dir_option
 @here_option
 @calls_option
+@seed_option
 @click.option("--fraud-calls", default=20, show_default=True, type=click.IntRange(1, 500))
 @click.option(
     "--out",
@@ -80,14 +88,20 @@ calls_option = click.option(
     help="Where the affected-caller CSV goes (default: the data directory).",
 )
 def breach(
-    data_dir: Path | None, here: bool, calls_per_day: int, fraud_calls: int, out: Path | None
+    data_dir: Path | None,
+    here: bool,
+    calls_per_day: int,
+    seed: int,
+    fraud_calls: int,
+    out: Path | None,
 ) -> None:
     """Account takeover → forwarding fraud → containment → resets → affected callers."""
     with demo_runtime("demo-breach", data_dir, here) as rt:
         target = out or rt.settings.data_dir / "incident-out"
         run = run_breach(
-            rt, target, click.echo, fraud_calls=fraud_calls, calls_per_day=calls_per_day
-        )
+            rt, target, click.echo, fraud_calls=fraud_calls, calls_per_day=calls_per_day,
+            seed=seed,
+        )  # fmt: skip
     finish(run)
 
 
@@ -95,10 +109,11 @@ def breach(
 @dir_option
 @here_option
 @calls_option
-def media_loss(data_dir: Path | None, here: bool, calls_per_day: int) -> None:
+@seed_option
+def media_loss(data_dir: Path | None, here: bool, calls_per_day: int, seed: int) -> None:
     """Backup → media deleted → scan → restore → text-to-speech → test calls play."""
     with demo_runtime("demo-media-loss", data_dir, here) as rt:
-        run = run_media_loss(rt, click.echo, calls_per_day=calls_per_day)
+        run = run_media_loss(rt, click.echo, calls_per_day=calls_per_day, seed=seed)
     finish(run)
 
 

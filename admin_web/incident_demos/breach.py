@@ -22,12 +22,18 @@ from admin_web.runtime import Runtime
 
 
 def run_breach(
-    runtime: Runtime, out_dir: Path, echo: Echo, *, fraud_calls: int = 20, calls_per_day: int = 40
+    runtime: Runtime,
+    out_dir: Path,
+    echo: Echo,
+    *,
+    fraud_calls: int = 20,
+    calls_per_day: int = 40,
+    seed: int = 7,
 ) -> DemoRun:
     ctx = BreachContext(runtime, out_dir, fraud_calls, calls_per_day)
     run = DemoRun("pbx demo breach", echo)
     with run.step("Demo companies and call history") as figures:
-        demo_data(runtime, calls_per_day, figures)
+        demo_data(runtime, calls_per_day, figures, seed)
     for title, action in (
         ("Weak passwords are refused by the policy", steps.weak_passwords),
         ("Guessing is throttled; a stolen password signs in", steps.takeover),

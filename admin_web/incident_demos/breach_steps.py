@@ -3,6 +3,8 @@ work, through the same services the site and the CLI use."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -31,7 +33,7 @@ from pbx.services.audit.log import verify_chain
 from pbx.services.calls import simulated as calls
 from pbx.services.common.scope import tenant_by_slug
 from pbx.services.routing import forwarding, forwarding_review
-from storage.models import AuditEvent, User
+from storage.models import AuditEvent, Tenant, User
 
 Figures = dict[str, Any]
 GUESSES = (
@@ -243,14 +245,21 @@ def affected_callers(ctx: BreachContext, s: Session, figures: Figures) -> None:
     path.write_text(text, encoding="utf-8")
     queued = letters.queue_letters(s, ctx.operator, found, since, until)
     figures.update({"caller numbers": len(found), "letters queued": queued, "csv": str(path)})
-    leaks = [t.name for t in companies if t.name in text] + [
-        n for n in callers.own_numbers(s, [t.id for t in companies]) if n in text
-    ]
+    leaks = _leaks(text, companies, callers.own_numbers(s, [t.id for t in companies]))
     check(not leaks, f"the CSV names a company: {leaks[:3]}")
     check(len(found) > 0, "no callers in the window")
     if ctx.runtime.settings.smtp_url:
         sent = mailer.send_outbox(s, ctx.runtime.settings.smtp_url, kinds=[letters.KIND])
         figures["letters sent by SMTP"] = sent.sent
+
+
+def _leaks(text: str, companies: list[Tenant], own: set[str]) -> list[str]:
+    """Company names anywhere in the letters' CSV, and the companies' own numbers as whole
+    fields: a short extension such as 111 occurs inside ordinary caller numbers
+    (+46874125111), so looking for it as a substring would accuse an innocent export."""
+    fields = {cell.strip() for row in csv.reader(io.StringIO(text)) for cell in row}
+    names = [t.name for t in companies if t.name in text]
+    return names + sorted(n for n in own if n in fields)
 
 
 def audit_intact(ctx: BreachContext, s: Session, figures: Figures) -> None:

@@ -18,11 +18,13 @@ from admin_web.incident_demos.runner import DemoRun, Echo, demo_data
 from admin_web.runtime import Runtime
 
 
-def run_media_loss(runtime: Runtime, echo: Echo, *, calls_per_day: int = 40) -> DemoRun:
+def run_media_loss(
+    runtime: Runtime, echo: Echo, *, calls_per_day: int = 40, seed: int = 7
+) -> DemoRun:
     ctx = MediaContext(runtime)
     run = DemoRun("pbx demo media-loss", echo)
     with run.step("Demo companies and call history") as figures:
-        demo_data(runtime, calls_per_day, figures)
+        demo_data(runtime, calls_per_day, figures, seed)
     for title, action in (
         ("Callers leave voicemail", steps.voicemail_before),
         ("Backup taken", steps.backup),

@@ -87,12 +87,15 @@ def check(condition: bool, message: str) -> None:
         raise StepFailed(message)
 
 
-def demo_data(runtime: Runtime, calls_per_day: int, figures: dict[str, Any]) -> None:
-    """Load the demo companies when the database has none (in their own units of work)."""
+def demo_data(
+    runtime: Runtime, calls_per_day: int, figures: dict[str, Any], seed: int = 7
+) -> None:
+    """Load the demo companies when the database has none (in their own units of work);
+    `seed` fixes their call history, so a run can be repeated exactly."""
     with runtime.unit_of_work() as s:
         empty = s.scalar(select(func.count()).select_from(Tenant)) == 0
     if empty:
-        load_demo(runtime, calls_per_day=calls_per_day)
+        load_demo(runtime, calls_per_day=calls_per_day, seed=seed)
     with runtime.unit_of_work() as s:
         figures["companies"] = s.scalar(select(func.count()).select_from(Tenant))
         figures["call-log rows"] = s.scalar(select(func.count()).select_from(CallLogEntry))
