@@ -19,9 +19,15 @@ from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.views import library_present as present
 from admin_web.views.media_support import blobs, media_error_text
-from admin_web.views.site_common import FORM_ERROR_STATUS, Form, actor, render_form, site_tenant
+from admin_web.views.site_common import (
+    FORM_ERROR_STATUS,
+    Form,
+    actor,
+    render_form,
+    site_object,
+    site_tenant,
+)
 from pbx.errors import Conflict, NotFound, ValidationError
-from pbx.services.common.scope import get_scoped
 from pbx.services.library import messages as library
 from storage.models import MessageSlot
 
@@ -43,8 +49,8 @@ def clip_length(milliseconds: int | None) -> str:
 
 def scoped_slot(slot_id: str, *, deleted: bool = False) -> MessageSlot:
     """A message of the administered company (another company's, or deleted: 404)."""
-    slot = get_scoped(db(), actor(), MessageSlot, slot_id)
-    if slot.tenant_id != site_tenant().id or (slot.deleted_at is not None) != deleted:
+    slot = site_object(MessageSlot, slot_id)
+    if (slot.deleted_at is not None) != deleted:
         raise NotFound(f"MessageSlot {slot_id} not found")
     return slot
 

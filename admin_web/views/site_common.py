@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
@@ -22,10 +22,11 @@ from admin_web.destination_text import refusal_text
 from admin_web.i18n import gettext
 from pbx.errors import DestinationRefused, PbxError, ValidationError
 from pbx.services.common.actor import Actor
-from pbx.services.common.scope import get_scoped
+from pbx.services.common.scope import get_in_tenant, get_scoped
 from pbx.services.routing.targets import Target, external_number
 from storage.models import Tenant
 
+T = TypeVar("T")
 OPERATOR_TENANT_KEY = "site_tenant_id"
 FORM_ERROR_STATUS = 422
 
@@ -84,6 +85,13 @@ def site_tenant() -> Tenant:
     if tenant is None:
         abort(404)
     return tenant
+
+
+def site_object(model: type[T], object_id: str, tenant: Tenant | None = None) -> T:
+    """An object of the administered company by id: another company's is a 404, exactly
+    like an id that does not exist (the one scoped loader of the site's views)."""
+    tenant = tenant or site_tenant()
+    return get_in_tenant(db(), actor(), model, object_id, tenant.id)
 
 
 def needs_reauth(tenant: Tenant, target: Target, field_name: str) -> bool:

@@ -19,11 +19,11 @@ from admin_web.views.site_common import (
     needs_reauth,
     reauth_first,
     render_form,
+    site_object,
     site_tenant,
 )
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import NotFound, ValidationError
-from pbx.services.common.scope import get_scoped
 from pbx.services.library import slots
 from pbx.services.routing import ivr
 from pbx.services.routing.targets import Target, load_target
@@ -63,7 +63,7 @@ def create() -> Any:
 def edit(menu_id: str) -> Any:
     """A menu's settings (POST here) and its keys (POSTed to .keys)."""
     tenant = site_tenant()
-    menu = _scoped(menu_id, tenant)
+    menu = site_object(IvrMenu, menu_id, tenant)
     form = Form(request.form)
     if request.method == "POST":
         try:
@@ -97,7 +97,7 @@ def _page(tenant: Tenant, menu: IvrMenu, *, settings_form: Form, key_form: Form)
         (load_target(o, "target") for o in options if o.digit == editing), Target("user")
     )
     html, status = render_form(
-        "site/ivr.html",
+        "site/ivr_edit.html",
         settings_form,
         key_form=key_form,
         menu=menu,
@@ -127,7 +127,7 @@ def _names(found: Any) -> dict[str, dict[int, str]]:
 def keys(menu_id: str) -> Any:
     """Add a key (a key already in use is refused) or change where a key leads."""
     tenant = site_tenant()
-    menu = _scoped(menu_id, tenant)
+    menu = site_object(IvrMenu, menu_id, tenant)
     form = Form(request.form)
     done = _save_key(tenant, menu, form)
     if done is not None:
@@ -159,17 +159,10 @@ def _save_key(tenant: Tenant, menu: IvrMenu, form: Form) -> Response | None:
 @roles_required("company_admin", "operator")
 def remove_key(menu_id: str, digit: str) -> Response:
     tenant = site_tenant()
-    menu = _scoped(menu_id, tenant)
+    menu = site_object(IvrMenu, menu_id, tenant)
     try:
         ivr.remove_option(db(), actor(), tenant, menu, digit)
     except ValidationError:
         raise NotFound(f"key {digit} not in menu {menu.id}") from None
     flash(_("Key %(digit)s removed.", digit=digit), "success")
     return redirect(url_for(".edit", menu_id=menu.id))
-
-
-def _scoped(menu_id: str, tenant: Tenant) -> IvrMenu:
-    menu = get_scoped(db(), actor(), IvrMenu, menu_id)
-    if menu.tenant_id != tenant.id:
-        raise NotFound(f"IvrMenu {menu_id} not found")
-    return menu

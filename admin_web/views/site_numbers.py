@@ -17,11 +17,11 @@ from admin_web.views.site_common import (
     needs_reauth,
     reauth_first,
     render_form,
+    site_object,
     site_tenant,
 )
 from admin_web.views.site_targets import choices, parse_target
-from pbx.errors import NotFound, ValidationError
-from pbx.services.common.scope import get_scoped
+from pbx.errors import ValidationError
 from pbx.services.library import slots
 from pbx.services.routing import numbers
 from pbx.services.routing.targets import load_target
@@ -55,7 +55,7 @@ def _names(found: Any) -> dict[str, dict[int, str]]:
 def edit(number_id: str) -> Any:
     """Route one number (and choose its welcome message)."""
     tenant = site_tenant()
-    number = _scoped(number_id, tenant)
+    number = site_object(PhoneNumber, number_id, tenant)
     form = Form(request.form if request.method == "POST" else request.args)
     if request.method == "POST":
         done = _save(tenant, number, form)
@@ -85,10 +85,3 @@ def _save(tenant: Tenant, number: PhoneNumber, form: Form) -> Response | None:
     except ValidationError as exc:
         form.fail(exc)
     return None
-
-
-def _scoped(number_id: str, tenant: Tenant) -> PhoneNumber:
-    number = get_scoped(db(), actor(), PhoneNumber, number_id)
-    if number.tenant_id != tenant.id:
-        raise NotFound(f"PhoneNumber {number_id} not found")
-    return number

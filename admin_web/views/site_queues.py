@@ -18,11 +18,11 @@ from admin_web.views.site_common import (
     needs_reauth,
     reauth_first,
     render_form,
+    site_object,
     site_tenant,
 )
 from admin_web.views.site_targets import choices, parse_target
-from pbx.errors import NotFound, ValidationError
-from pbx.services.common.scope import get_scoped
+from pbx.errors import ValidationError
 from pbx.services.library import slots
 from pbx.services.routing import queues
 from pbx.services.routing.targets import load_target
@@ -65,7 +65,7 @@ def create() -> Any:
 def edit(queue_id: str) -> Any:
     """Members, message, maximum wait and overflow of one queue."""
     tenant = site_tenant()
-    queue = _scoped(queue_id, tenant)
+    queue = site_object(Queue, queue_id, tenant)
     form = Form(request.form if request.method == "POST" else request.args)
     if request.method == "POST":
         done = _save(tenant, queue, form)
@@ -73,7 +73,7 @@ def edit(queue_id: str) -> Any:
             return done
     members = [m.user_id for m in queues.members_of(db(), queue.id)]
     return render_form(
-        "site/queues.html",
+        "site/queue_edit.html",
         form,
         queue=queue,
         members=members,
@@ -118,10 +118,3 @@ def _members(form: Form) -> list[int]:
     chosen = values.getlist("members") if hasattr(values, "getlist") else []
     ids = [int(v) for v in chosen if str(v).isdigit()]
     return sorted(ids, key=lambda i: form.integer(f"position_{i}", 999) or 999)
-
-
-def _scoped(queue_id: str, tenant: Tenant) -> Queue:
-    queue = get_scoped(db(), actor(), Queue, queue_id)
-    if queue.tenant_id != tenant.id:
-        raise NotFound(f"Queue {queue_id} not found")
-    return queue

@@ -16,10 +16,16 @@ from admin_web.auth import accounts_config, recently_reauthenticated, roles_requ
 from admin_web.db import db
 from admin_web.i18n import gettext
 from admin_web.i18n import gettext as _
-from admin_web.views.site_common import Form, actor, error_text, render_form, site_tenant
-from pbx.errors import Conflict, NotFound, ValidationError
+from admin_web.views.site_common import (
+    Form,
+    actor,
+    error_text,
+    render_form,
+    site_object,
+    site_tenant,
+)
+from pbx.errors import Conflict, ValidationError
 from pbx.services.accounts import core as accounts
-from pbx.services.common.scope import get_scoped
 from pbx.services.people import users
 from pbx.services.people.users import TENANT_ROLES, update_user
 from pbx.services.routing import forwarding
@@ -92,7 +98,7 @@ def _person(form: Form, *, with_email: bool = False) -> dict[str, Any]:
 def edit(user_id: str) -> Any:
     """A user's details, with links to their forwarding and sessions."""
     tenant = site_tenant()
-    user = _scoped_user(user_id, tenant.id)
+    user = site_object(User, user_id, tenant)
     # After re-authentication the form comes back filled in from the query string.
     form = Form(request.form if request.method == "POST" else request.args)
     if request.method == "POST":
@@ -122,16 +128,8 @@ def _mobile_needs_reauth(tenant: Tenant, user: User, person: dict[str, Any]) -> 
     return not recently_reauthenticated()
 
 
-def _scoped_user(user_id: str, tenant_id: int) -> User:
-    """A user of the administered company (another company's: 404, like any unknown id)."""
-    user = get_scoped(db(), actor(), User, user_id)
-    if user.tenant_id != tenant_id:
-        raise NotFound(f"User {user_id} not found")
-    return user
-
-
 def scoped_user(user_id: str) -> User:
-    return _scoped_user(user_id, site_tenant().id)
+    return site_object(User, user_id)
 
 
 def back_to(user: User) -> Response:

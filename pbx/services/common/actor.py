@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pbx.errors import PermissionDenied
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -19,6 +21,16 @@ class Actor:
 
     def can_manage_tenant(self, tenant_id: int) -> bool:
         return self.is_operator or (self.role == "company_admin" and self.tenant_id == tenant_id)
+
+    def require_admin(self, tenant_id: int | None, *owners: int | None) -> None:
+        """The one check of an administrator's change: this actor manages `tenant_id` and
+        each object's company in `owners` is that one; else PermissionDenied."""
+        if (
+            tenant_id is None
+            or not self.can_manage_tenant(tenant_id)
+            or any(owner != tenant_id for owner in owners)
+        ):
+            raise PermissionDenied("not an administrator of this company")
 
 
 # Scripts, fixtures and the CLI act as the system; audit entries say so.

@@ -73,6 +73,17 @@ def get_scoped(session: Session, actor: Actor, model: type[T], object_id: object
     return obj
 
 
+def get_in_tenant(
+    session: Session, actor: Actor, model: type[T], object_id: object, tenant_id: int
+) -> T:
+    """`get_scoped`, and the object belongs to `tenant_id` (the company being administered:
+    an operator sees every company's objects, but edits one company at a time)."""
+    obj = get_scoped(session, actor, model, object_id)
+    if tenant_of(session, obj) != tenant_id:
+        raise NotFound(f"{model.__name__} {object_id} not found")
+    return obj
+
+
 def _is_int_like(value: object) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
 

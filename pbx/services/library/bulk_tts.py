@@ -166,7 +166,6 @@ def _tenants(session: Session, actor: Actor, tenant_id: int | None) -> list[Tena
         if not actor.is_operator:
             raise PermissionDenied("only the operator regenerates every company's messages")
         return list(session.scalars(select(Tenant).order_by(Tenant.id)))
-    if not actor.can_manage_tenant(tenant_id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant_id)
     tenant = session.get(Tenant, tenant_id)
     return [tenant] if tenant is not None else []

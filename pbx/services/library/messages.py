@@ -119,8 +119,7 @@ def create_message(
     language: str = "sv",
     script_text: str = "",
 ) -> MessageSlot:
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
     if kind not in LIBRARY_KINDS:
         raise ValidationError("kind", "choose welcome, IVR, queue or other")
     return slot_service.create_slot(
@@ -311,8 +310,7 @@ def delete_message(
     session: Session, actor: Actor, slot: MessageSlot, now: datetime | None = None
 ) -> None:
     """Soft delete, refused while the slot is placed anywhere (undo within 30 days)."""
-    if not actor.can_manage_tenant(slot.tenant_id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(slot.tenant_id)
     used = slot_service.placements(session, slot)
     if used:
         raise MessageInUse(used)
@@ -341,8 +339,7 @@ def deleted_messages(
 def undo_delete(
     session: Session, actor: Actor, slot: MessageSlot, now: datetime | None = None
 ) -> MessageSlot:
-    if not actor.can_manage_tenant(slot.tenant_id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(slot.tenant_id)
     deleted_at = slot.deleted_at
     if deleted_at is None:
         return slot

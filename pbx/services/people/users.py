@@ -81,8 +81,8 @@ def _check_role(actor: Actor, tenant: Tenant | None, role: str) -> None:
         raise ValidationError("role", "operators belong to no company; everyone else to one")
     if role == "operator" and not actor.is_operator:
         raise PermissionDenied("only the operator creates operator accounts")
-    if tenant is not None and not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    if tenant is not None:
+        actor.require_admin(tenant.id)
 
 
 def own_mobile(value: str, home_region: str, reason: str = "", field: str = "mobile") -> str:
@@ -214,8 +214,7 @@ def _box(user: User) -> Any:
 
 
 def _check(session: Session, actor: Actor, user: User, role: str) -> None:
-    if user.tenant_id is None or not actor.can_manage_tenant(user.tenant_id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(user.tenant_id)
     if role not in TENANT_ROLES:
         raise ValidationError("role", "role must be company administrator or user")
     if user.role == "company_admin" and role != "company_admin" and _admins(session, user) <= 1:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.library.slots import require_slot
@@ -110,8 +110,7 @@ def remove_option(
 
 
 def _check(actor: Actor, tenant: Tenant, menu: IvrMenu | None = None) -> None:
-    if not actor.can_manage_tenant(tenant.id) or (menu and menu.tenant_id != tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id, *([menu.tenant_id] if menu else []))
 
 
 def find_option(session: Session, menu_id: int, digit: str) -> IvrOption | None:
@@ -132,8 +131,7 @@ def list_menus(session: Session, tenant_id: int) -> list[IvrMenu]:
 
 # Editing IVR menus (knappval) from the site: a menu's settings and one key's destination.
 def _check_edit(actor: Actor, tenant: Tenant, menu: IvrMenu) -> None:
-    if not actor.can_manage_tenant(tenant.id) or menu.tenant_id != tenant.id:
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id, menu.tenant_id)
 
 
 def update_menu(

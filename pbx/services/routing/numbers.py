@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.errors import Conflict, PermissionDenied, ValidationError
+from pbx.errors import Conflict, ValidationError
 from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -24,8 +24,7 @@ def add_number(
     label: str = "",
     welcome_slot_id: int | None = None,
 ) -> PhoneNumber:
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
     number = PhoneNumber(tenant_id=tenant.id, e164=_number(e164), label=label.strip()[:100])
     if session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == number.e164)):
         raise Conflict(f"{number.e164} is already in use")
@@ -51,8 +50,7 @@ def route_number(
     target: Target,
     welcome_slot_id: int | None,
 ) -> PhoneNumber:
-    if not actor.can_manage_tenant(tenant.id) or number.tenant_id != tenant.id:
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id, number.tenant_id)
     old = {**load_target(number, "target").describe(), "welcome_slot_id": number.welcome_slot_id}
     _apply(session, tenant, number, target, welcome_slot_id)
     session.flush()

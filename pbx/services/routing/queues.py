@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.library.slots import require_slot
@@ -27,8 +27,7 @@ def create_queue(
     max_wait_seconds: int = 120,
     overflow: Target = HANGUP,
 ) -> Queue:
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
     if not 10 <= max_wait_seconds <= 3600:
         raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
     if message_slot_id is not None:
@@ -128,8 +127,7 @@ def _check(
     overflow: Target,
 ) -> Target:
     """The same rules as at creation; returns the overflow destination validated."""
-    if not actor.can_manage_tenant(tenant.id) or queue.tenant_id != tenant.id:
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id, queue.tenant_id)
     low, high = MAX_WAIT_RANGE
     if not low <= max_wait_seconds <= high:
         raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")

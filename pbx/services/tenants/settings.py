@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import phonenumbers
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import Tenant
@@ -20,8 +20,7 @@ RETENTION_RANGE = (1, 3650)
 
 
 def _check(actor: Actor, tenant: Tenant) -> None:
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
 
 
 def set_retention(session: Session, actor: Actor, tenant: Tenant, days: int) -> Tenant:
