@@ -47,6 +47,42 @@ class RingUser:
 
 
 @dataclass(frozen=True, slots=True)
+class RingGroup:
+    """Ring every member at once (a ring_all group); the first to answer takes the call
+    (`Answer.by` names them), the others stop ringing."""
+
+    members: tuple[RingUser, ...]
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class HoursChecked:
+    """Opening hours decided a branch: `open` or not, and why (`reason` as in
+    `pbx.policies.opening_hours`, `detail` the holiday, closed day or interval)."""
+
+    schedule_id: str
+    open: bool
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DoNotDisturb:
+    """`ext` is on do-not-disturb: not rung, treated as busy (said for the trace)."""
+
+    ext: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetPresence:
+    """The user keyed the do-not-disturb code: store their new state."""
+
+    ext: str
+    user_id: str
+    dnd: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DialExternal:
     """Ring an outside number (the destination policy has already allowed it)."""
 
@@ -201,6 +237,10 @@ Action = (
     | PlayTone
     | StartTimer
     | RingUser
+    | RingGroup
+    | HoursChecked
+    | SetPresence
+    | DoNotDisturb
     | DialExternal
     | ForwardCall
     | RefuseLeg

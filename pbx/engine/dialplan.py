@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from pbx.policies.destinations import DestinationPolicy, Refusal, evaluate
+from pbx.policies.opening_hours import OpeningHours
 
 if TYPE_CHECKING:  # actions import this module; the annotation only is needed here
     from pbx.engine.actions import Action
@@ -59,14 +60,37 @@ class ToHangup:
     slot_id: str | None = None
 
 
-Destination = ToExtension | ToExternal | ToIvr | ToQueue | ToVoicemail | ToHangup
+@dataclass(frozen=True, slots=True)
+class ToHours:
+    """Open or closed by a schedule, judged at the call's local start time: `open` while open;
+    when closed, `closed_slot` (e.g. "Stängt") is played and the call goes on to `closed`."""
+
+    schedule_id: str
+    open: Destination
+    closed: Destination
+    closed_slot: str | None = None
+
+
+Destination = ToExtension | ToExternal | ToIvr | ToQueue | ToVoicemail | ToHangup | ToHours
 ForwardTarget = ToExtension | ToExternal
 ForwardKind = Literal["unconditional", "busy", "no_answer", "unavailable"]
 FORWARD_KINDS: tuple[ForwardKind, ...] = ("unconditional", "busy", "no_answer", "unavailable")
 
 SlotKind = Literal[
-    "welcome", "ivr_prompt", "ivr_invalid", "queue", "greeting", "voicemail_message", "system"
+    "welcome",
+    "ivr_prompt",
+    "ivr_invalid",
+    "queue",
+    "hold",
+    "greeting",
+    "voicemail_message",
+    "system",
 ]
+QueueKind = Literal["queue", "ring_group"]
+# ring_all: every member at once; in_order: by position; round_robin: starting after the
+# member rung last; least_recent: the member who answered longest ago first.
+Strategy = Literal["ring_all", "in_order", "round_robin", "least_recent"]
+STRATEGIES: tuple[Strategy, ...] = ("ring_all", "in_order", "round_robin", "least_recent")
 
 # --- dialplan objects -----------------------------------------------------------------------
 
@@ -120,6 +144,7 @@ class User:
     ring_time: int = 20  # seconds before a no-answer
     forwarding: tuple[ForwardingRule, ...] = ()
     voicemail: VoicemailBox | None = None
+    dnd: bool = False  # do not disturb: treated as busy (the busy forwarding applies)
 
     def rule(self, kind: ForwardKind) -> ForwardingRule | None:
         for rule in self.forwarding:
@@ -154,7 +179,14 @@ class IvrMenu:
 
 @dataclass(frozen=True, slots=True)
 class Queue:
-    """Members are hunted once, in order; `max_wait` caps the caller's total wait."""
+    """A queue or a ring group. Members are rung once each, in the order `strategy` gives
+    (all together for ring_all), `ring_time` seconds a time (None: each member's own ring
+    time); `max_wait` caps the caller's total wait; then `overflow`. A queue first plays its
+    message, the caller's position (`waiting` callers are ahead) when `announce_position`, and
+    its message on hold (`hold_slot`) while members ring.
+
+    `last_rung` (round_robin) and `last_answered` (least_recent: extension → seconds, larger
+    is more recent) are facts from the call log, given by whoever builds the snapshot."""
 
     queue_id: str
     name: str
@@ -162,6 +194,23 @@ class Queue:
     message_slot: str | None = None
     max_wait: int = 60
     overflow: Destination = ToHangup()
+    kind: QueueKind = "queue"
+    strategy: Strategy = "in_order"
+    ring_time: int | None = None
+    announce_position: bool = False
+    hold_slot: str | None = None
+    waiting: int = 0
+    last_rung: str | None = None
+    last_answered: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Opening hours that `ToHours` destinations name (the company's, or one number's)."""
+
+    schedule_id: str
+    name: str
+    hours: OpeningHours = OpeningHours()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +233,11 @@ class SystemPrompts:
     callback_review: str | None = None
     callback_saved: str | None = None
     callback_no_audio: str | None = None
+    dnd_on: str | None = None
+    dnd_off: str | None = None
+    # "You are number N in the queue": index 0 is position 1; the last one also serves every
+    # later position ("many callers are ahead of you").
+    queue_positions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +287,7 @@ class DialplanSnapshot:
     service: ServiceConfig = ServiceConfig()
     limits: Limits = Limits()
     guard: FraudGuard = FraudGuard()
+    schedules: tuple[Schedule, ...] = ()
     _verdicts: dict[str, Refusal | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -261,6 +316,10 @@ class DialplanSnapshot:
     @cached_property
     def queue_index(self) -> dict[str, Queue]:
         return {queue.queue_id: queue for queue in self.queues}
+
+    @cached_property
+    def schedule_index(self) -> dict[str, Schedule]:
+        return {schedule.schedule_id: schedule for schedule in self.schedules}
 
     @cached_property
     def slot_index(self) -> dict[str, MessageSlot]:

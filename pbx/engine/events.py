@@ -4,6 +4,7 @@ virtual in the simulator, real in a live call); the engine uses it only for call
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pbx.engine.errors import InvalidDtmf
 
@@ -24,13 +25,18 @@ class Dial:
     dialled: str
     at: float = field(default=0.0, kw_only=True)
     caller_verified: bool = field(default=False, kw_only=True)
+    # The call's local start time (Europe/Stockholm wall clock, naive), given by the driver:
+    # opening hours are judged by it. None: no time known (counts as open).
+    local_time: datetime | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The party being rung (user, queue member or outside number) answered."""
+    """The party being rung (user, queue member or outside number) answered. When several
+    phones ring at once (a ring_all group), `by` is the extension that answered."""
 
     at: float = field(default=0.0, kw_only=True)
+    by: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,15 @@ destination policy checked for every outside leg at call time."""
 
 from __future__ import annotations
 
-from pbx.engine.actions import Action, DialExternal, Direction, ForwardCall, RefuseLeg, RingUser
+from pbx.engine.actions import (
+    Action,
+    DialExternal,
+    Direction,
+    DoNotDisturb,
+    ForwardCall,
+    RefuseLeg,
+    RingUser,
+)
 from pbx.engine.common import Result, answered_in, finish, log_leg, memoised, unreachable
 from pbx.engine.dialplan import (
     DialplanSnapshot,
@@ -52,6 +60,10 @@ def enter_user(
     from_ext = chain[-2] if via is not None else None
     kind = via.kind if via is not None else None
     phase = Ringing(ext, user.user_id, chain, st.at, from_ext, kind)
+    if user.dnd:  # do not disturb: busy at once, so the busy forwarding applies
+        direction: Direction = "forwarded" if kind is not None else "internal"
+        st, actions = _not_answered(snap, st.moved(phase), phase, "busy", direction)
+        return st, [*head, DoNotDisturb(ext), *actions]
     ring = memoised(snap, ("ring", ext), lambda: [RingUser(ext, user.user_id, user.ring_time)])
     return st.moved(phase), head + ring
 

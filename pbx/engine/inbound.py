@@ -6,6 +6,7 @@ from __future__ import annotations
 from pbx.engine.common import Result, finish, play
 from pbx.engine.dialplan import DialplanSnapshot, ToExtension, ToExternal
 from pbx.engine.events import Dial, Event, Hangup
+from pbx.engine.presence import DND_CODE, toggle_dnd
 from pbx.engine.routing import route
 from pbx.engine.service import start_service
 from pbx.engine.states import CallState, Ended
@@ -17,6 +18,11 @@ def on_idle(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
     if not isinstance(event, Dial):
         return st, []
     caller, dialled = event.caller, event.dialled
+    if event.local_time is not None:
+        st = st.evolve(local_time=event.local_time)
+    if dialled == DND_CODE and caller in snap.user_index:
+        st = st.evolve(caller=caller, dialled=dialled)
+        return toggle_dnd(snap, st, snap.user_index[caller])
     if dialled == snap.service.number:
         st = st.evolve(caller=caller, dialled=dialled, direction="service")
         return start_service(snap, st, event.caller_verified)

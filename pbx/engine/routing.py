@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pbx.engine.common import Result, finish, play
+from pbx.engine.actions import HoursChecked
+from pbx.engine.common import Result, answered, finish, play
 from pbx.engine.dialplan import (
     Destination,
     DialplanSnapshot,
     ToExtension,
     ToExternal,
+    ToHours,
     ToIvr,
     ToQueue,
     ToVoicemail,
@@ -15,8 +17,9 @@ from pbx.engine.dialplan import (
 from pbx.engine.forwarding import enter_external, enter_user
 from pbx.engine.ivr import enter_menu
 from pbx.engine.queue import enter_queue
-from pbx.engine.states import CallState
+from pbx.engine.states import CallState, Routing
 from pbx.engine.voicemail import enter_voicemail
+from pbx.policies.opening_hours import HoursStatus, status
 
 
 def route(snap: DialplanSnapshot, st: CallState, destination: Destination) -> Result:
@@ -30,5 +33,24 @@ def route(snap: DialplanSnapshot, st: CallState, destination: Destination) -> Re
         return enter_voicemail(snap, st, destination.ext)
     if isinstance(destination, ToExternal):
         return enter_external(snap, st, destination.e164)
+    if isinstance(destination, ToHours):
+        return by_hours(snap, st, destination)
     goodbye = play(snap, destination.slot_id)
     return finish(snap, st, "hung_up", "", goodbye)
+
+
+def by_hours(snap: DialplanSnapshot, st: CallState, dest: ToHours) -> Result:
+    """The open or the closed branch, by the schedule at the call's local start time; the
+    action says which and why. Closed: the closed message first (the call is answered)."""
+    schedule = snap.schedule_index.get(dest.schedule_id)
+    if schedule is None:
+        verdict = HoursStatus(True, "no_schedule")
+    else:
+        verdict = status(schedule.hours, st.local_time)
+    checked = HoursChecked(dest.schedule_id, verdict.open, verdict.reason, verdict.detail)
+    if verdict.open:
+        return st.moved(Routing(dest.open, "open")), [checked]
+    closing = play(snap, dest.closed_slot)
+    if closing:
+        st = answered(st)
+    return st.moved(Routing(dest.closed, "closed")), [checked, *closing]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Literal
 
@@ -32,6 +33,7 @@ from pbx.engine.events import (
     Unavailable,
     parse_dtmf,
 )
+from pbx.engine.presence import DND_CODE
 from pbx.engine.states import (
     CallbackReview,
     CallState,
@@ -51,7 +53,7 @@ PinVerifier = Callable[[str, str], bool]  # (box_id, pin) -> ok
 
 DIGIT_GAP = 1.0  # seconds between key presses
 ANSWER_DELAY = 3.0  # seconds a phone rings before it is answered
-_QUESTIONS = frozenset({a.RingUser, a.DialExternal, a.VerifyPin})
+_QUESTIONS = frozenset({a.RingUser, a.RingGroup, a.DialExternal, a.VerifyPin})
 # Phases that wait for keys: with the script used up, the caller stays silent (timeout);
 # anywhere else the caller hangs up.
 _WAITING_FOR_KEYS = (InMenu, ServiceMenu, ServiceMailbox, ServicePin, CallbackReview)
@@ -66,6 +68,7 @@ class CallScript:
     no_answer: frozenset[str] = frozenset()
     unavailable: frozenset[str] = frozenset()
     talk_seconds: float = 60.0  # how long an answered call lasts before hanging up
+    local_time: datetime | None = None  # the call's local start time (opening hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class TraceStep:
     to: str | None = None
     reason: str | None = None
     digit: str | None = None
+    detail: str | None = None  # hours: the holiday, closed day or interval that decided
 
     def as_dict(self) -> dict[str, object]:
         return {key: value for key, value in asdict(self).items() if value is not None}
@@ -137,7 +141,7 @@ def check_script(snapshot: DialplanSnapshot, script: CallScript) -> CallScript:
     if dialled.startswith("+"):
         dialled = parse_e164(dialled)
     known = dialled == snapshot.service.number or dialled in snapshot.number_index
-    outbound = caller in snapshot.user_index and dialled.startswith("+")
+    outbound = caller in snapshot.user_index and (dialled.startswith("+") or dialled == DND_CODE)
     if not (known or outbound or dialled in snapshot.user_index):
         raise UnknownNumber(f"{dialled} is not a number of tenant {snapshot.tenant_id}.")
     if (caller, dialled) == (script.caller, script.dialled):
@@ -158,7 +162,8 @@ def simulate(
     `check_script` is skipped; a wrong number then just ends as `unknown_number`."""
     if not checked:
         script = check_script(snapshot, script)
-    state, actions = step(snapshot, new_call(call_id), Dial(script.caller, script.dialled))
+    dial = Dial(script.caller, script.dialled, local_time=script.local_time)
+    state, actions = step(snapshot, new_call(call_id), dial)
     return _Driver(snapshot, script, verify_pin).run(state, actions)
 
 
@@ -226,13 +231,30 @@ class _Driver:
         )
         return Trace(state.call_id, disposition, log, state, tuple(batches))
 
-    def _reply(self, question: a.RingUser | a.DialExternal | a.VerifyPin) -> Event:
+    def _reply(self, question: a.RingUser | a.RingGroup | a.DialExternal | a.VerifyPin) -> Event:
         """The world's answer when the engine asked a question (a ring or a PIN check is
         always the last action of its batch)."""
         if isinstance(question, a.VerifyPin):
             pin_ok = self.verify_pin is not None and self.verify_pin(question.box_id, question.pin)
             return PinChecked(pin_ok, at=self.clock)
+        if isinstance(question, a.RingGroup):
+            return self._ring_group(question)
         return self._ring(question)
+
+    def _ring_group(self, group: a.RingGroup) -> Event:
+        """Every phone rings at once: the first that answers takes the call; else busy when
+        all are busy, no answer when any rang out, unavailable otherwise."""
+        script = self.script
+        refusing = script.busy | script.no_answer | script.unavailable
+        for ring in group.members:
+            if ring.ext not in refusing:
+                return Answer(at=self.clock + ANSWER_DELAY, by=ring.ext)
+        exts = {ring.ext for ring in group.members}
+        if exts <= script.busy:
+            return Busy(at=self.clock)
+        if exts & script.no_answer:
+            return NoAnswer(at=self.clock + group.timeout)
+        return Unavailable(at=self.clock)
 
     def _timer(self) -> float:
         """Seconds of the last timer the engine started."""
@@ -317,6 +339,17 @@ def _step_for(action: a.Action, at: float) -> TraceStep | None:
         return TraceStep("ring", at, to=action.ext)
     if isinstance(action, a.DialExternal):
         return TraceStep("ring", at, to=action.e164)
+    if isinstance(action, a.RingGroup):
+        return TraceStep("ring", at, to=", ".join(ring.ext for ring in action.members))
+    if isinstance(action, a.HoursChecked):
+        branch = "open" if action.open else "closed"
+        return TraceStep("hours", at, to=branch, reason=action.reason, detail=action.detail)
+    if isinstance(action, a.DoNotDisturb):
+        return TraceStep("dnd", at, to=action.ext)
+    if isinstance(action, a.SetPresence):
+        return TraceStep(
+            "presence", at, to=action.ext, reason="dnd_on" if action.dnd else "dnd_off"
+        )
     if isinstance(action, a.ForwardCall):
         return TraceStep("forward", at, to=action.to, reason=action.kind)
     if isinstance(action, a.RefuseLeg):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Literal, NamedTuple
 
 from pbx.engine.actions import Direction
@@ -64,9 +65,11 @@ class RingingExternal:
 @dataclass(frozen=True, slots=True)
 class InQueue:
     queue_id: str
-    index: int  # the member being rung
+    index: int  # the member being rung (its place in `order`)
     waited: float
     since: float
+    order: tuple[str, ...] = ()  # the extensions in the order this call rings them
+    together: bool = False  # every member of `order` rings at once (ring_all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,7 @@ class CallState(NamedTuple):
     takes: int = 0
     answered_at: float | None = None
     forwarded_to: str | None = None
+    local_time: datetime | None = None  # the call's local start time (opening hours)
 
     @property
     def is_final(self) -> bool:
@@ -235,6 +239,7 @@ class CallState(NamedTuple):
         takes: int | _Keep = KEEP,
         answered_at: float | None | _Keep = KEEP,
         forwarded_to: str | None | _Keep = KEEP,
+        local_time: datetime | None | _Keep = KEEP,
     ) -> CallState:
         """A copy with some fields changed (`_replace`, typed and faster)."""
         return CallState(
@@ -249,6 +254,7 @@ class CallState(NamedTuple):
             self.takes if takes is KEEP else takes,
             self.answered_at if answered_at is KEEP else answered_at,
             self.forwarded_to if forwarded_to is KEEP else forwarded_to,
+            self.local_time if local_time is KEEP else local_time,
         )
 
 

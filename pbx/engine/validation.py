@@ -16,6 +16,7 @@ from pbx.engine.dialplan import (
     ToExtension,
     ToExternal,
     ToHangup,
+    ToHours,
     ToIvr,
     ToQueue,
     ToVoicemail,
@@ -87,6 +88,12 @@ def _destination(
         missing = f"no queue {dest.queue_id}"
     elif isinstance(dest, ToHangup) and dest.slot_id is not None:
         yield from _slot(snap, dest.slot_id, where)
+    elif isinstance(dest, ToHours):
+        if dest.schedule_id not in snap.schedule_index:
+            missing = f"no opening hours {dest.schedule_id}"
+        yield from _destination(snap, dest.open, f"{where} (open)")
+        yield from _destination(snap, dest.closed, f"{where} (closed)")
+        yield from _slot(snap, dest.closed_slot, f"{where} closed message")
     elif isinstance(dest, ToExternal):
         refusal = snap.refusal(dest.e164)
         if refusal is not None:
@@ -155,14 +162,23 @@ def _queues(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
         for member in queue.members:
             if member not in snap.user_index:
                 yield DialplanProblem("unknown_reference", where, f"no extension {member}")
+        if queue.ring_time is not None and queue.ring_time <= 0:
+            yield DialplanProblem("invalid_value", where, "ring time must be positive")
+        if queue.kind == "ring_group" and (queue.announce_position or queue.hold_slot):
+            yield DialplanProblem(
+                "invalid_value", where, "a ring group announces no position and has no hold message"
+            )
         yield from _destination(snap, queue.overflow, f"{where} overflow")
         yield from _slot(snap, queue.message_slot, f"{where} message")
+        yield from _slot(snap, queue.hold_slot, f"{where} message on hold")
 
 
 def _slots(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
     prompts = snap.prompts
     for name in prompts.__dataclass_fields__:
-        yield from _slot(snap, getattr(prompts, name), f"system prompt {name}")
+        value = getattr(prompts, name)
+        for slot_id in value if isinstance(value, tuple) else (value,):
+            yield from _slot(snap, slot_id, f"system prompt {name}")
 
 
 def _loops(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:

@@ -10,6 +10,7 @@ cannot make us construct anything else.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 from pbx.engine import dialplan, states
@@ -41,6 +42,8 @@ def decode_state(data: dict[str, Any]) -> CallState:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):  # the call's local start time
+        return {"type": "datetime", "iso": value.isoformat()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         body = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"type": type(value).__name__, **body}
@@ -52,6 +55,11 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("type") == "datetime":
+        try:
+            return datetime.fromisoformat(str(value.get("iso")))
+        except ValueError:
+            raise CorruptCallState("bad local time") from None
     if isinstance(value, dict) and "type" in value:
         cls = _CLASSES.get(str(value["type"]))
         if cls is None:
