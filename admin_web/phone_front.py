@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 from admin_web.runtime import Runtime
@@ -50,8 +52,11 @@ def _address(text: str) -> tuple[str, int] | None:
     return host, int(port)
 
 
-async def serve_forever(worker: PhoneWorker, ready: Any = None) -> None:
-    """Run the worker until SIGINT or SIGTERM."""
+async def serve_forever(
+    worker: PhoneWorker, ready: Any = None, stats_path: Path | None = None
+) -> None:
+    """Run the worker until SIGINT or SIGTERM; then write its figures to `stats_path`
+    (JSON: media tick, transport, flood guard; the SIP benchmark reads it)."""
     await worker.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -63,4 +68,18 @@ async def serve_forever(worker: PhoneWorker, ready: Any = None) -> None:
     try:
         await stop.wait()
     finally:
+        figures = worker_figures(worker)
         await worker.close()
+        if stats_path is not None:
+            stats_path.write_text(json.dumps(figures, indent=2))
+
+
+def worker_figures(worker: PhoneWorker) -> dict[str, Any]:
+    """What a worker counted: frames sent and how late, messages, drops, calls open."""
+    return {
+        "media": asdict(worker.media.stats),
+        "transport": asdict(worker.transport.stats),
+        "guard": {"blocked": worker.guard.blocked, "dropped": worker.guard.dropped},
+        "calls_open": len(worker.calls),
+        "endpoints_open": worker.media.endpoints,
+    }

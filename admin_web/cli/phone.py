@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,7 +29,13 @@ def phone() -> None:
 @click.option("--rtp-ports", help="RTP port range such as 20000-29999 (PBX_RTP_PORTS).")
 @click.option("--trunk-host", "trunk_hosts", multiple=True, help="Address the trunk calls from.")
 @click.option("--trunk-address", help="host:port where calls to outside numbers go.")
-def serve(**options: Any) -> None:
+@click.option(
+    "--stats",
+    "stats_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the worker's figures (JSON) here when it stops.",
+)
+def serve(stats_path: Path | None, **options: Any) -> None:
     """Serve SIP on UDP and TCP until stopped (Ctrl-C)."""
     overrides = {
         {"host": "sip_host", "port": "sip_port"}.get(k, k): v
@@ -36,7 +43,7 @@ def serve(**options: Any) -> None:
     }  # fmt: skip
     with runtime() as rt:
         worker = build_worker(rt, **overrides)
-        asyncio.run(serve_forever(worker, _announce))
+        asyncio.run(serve_forever(worker, _announce, stats_path))
 
 
 def _announce(worker: PhoneWorker) -> None:
