@@ -19,6 +19,7 @@ KIND_LABELS = {
     "welcome": "Welcome message",
     "ivr": "IVR prompt",
     "queue": "Queue message",
+    "hold": "Message on hold",
     "greeting": "Voicemail greeting",
     "other": "Other message",
 }
@@ -35,6 +36,9 @@ PLACEMENT_LABELS = {
     "ivr_prompt": "IVR menu %(label)s (prompt)",
     "ivr_invalid": "IVR menu %(label)s (invalid choice)",
     "queue": "Queue %(label)s",
+    "queue_hold": "Queue %(label)s (message on hold)",
+    "number_closed": "Number %(label)s (closed)",
+    "ivr_closed": "IVR menu %(label)s (key, closed)",
     "mailbox": "Voicemail box of %(label)s",
 }
 # Placement kind → (endpoint, its argument): linked only when that page is registered.
@@ -43,6 +47,9 @@ PLACEMENT_PAGES = {
     "ivr_prompt": ("site_ivr.edit", "menu_id"),
     "ivr_invalid": ("site_ivr.edit", "menu_id"),
     "queue": ("site_queues.edit", "queue_id"),
+    "queue_hold": ("site_queues.edit", "queue_id"),
+    "number_closed": ("site_numbers.edit", "number_id"),
+    "ivr_closed": ("site_ivr.edit", "menu_id"),
 }
 LABELS: dict[str, Any] = {
     "kind_labels": KIND_LABELS,

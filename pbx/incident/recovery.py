@@ -37,7 +37,7 @@ from storage.models import (
     utcnow,
 )
 
-KINDS = ("welcome", "ivr", "queue", "greeting", "other", "voicemail", "picture")
+KINDS = ("welcome", "ivr", "queue", "hold", "greeting", "other", "voicemail", "picture")
 OUTCOMES = ("restored", "regenerated", "rerecorded", "missing")
 SOURCE_OUTCOME = {"restore": "restored", "tts": "regenerated", "phone": "rerecorded",
                   "upload": "rerecorded", "demo": "restored"}  # fmt: skip

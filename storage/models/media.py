@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime, utcnow
 
-SLOT_KINDS = ("welcome", "ivr", "queue", "greeting", "other")
+SLOT_KINDS = ("welcome", "ivr", "queue", "hold", "greeting", "other")
 VERSION_SOURCES = ("upload", "tts", "phone", "restore", "demo")
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime, utcnow
 
 DESTINATION_KINDS = ("user", "ivr", "queue", "voicemail", "external", "hangup")
+QUEUE_KINDS = ("queue", "ring_group")
+QUEUE_STRATEGIES = ("ring_all", "in_order", "round_robin", "least_recent")
 FORWARDING_KINDS = ("unconditional", "busy", "no_answer", "unavailable")
 
 
@@ -30,6 +32,15 @@ class PhoneNumber(Base):
     target_ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"), index=True)
     target_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
     target_external: Mapped[str | None] = mapped_column(String(16))
+    # Opening hours: with a closed destination set, the target above is the open branch and
+    # calls outside the hours (the number's own, else the company's) hear `closed_slot_id`
+    # ("Stängt") and go to the closed destination.
+    closed_kind: Mapped[str | None] = mapped_column(String(12))
+    closed_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"))
+    closed_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    closed_external: Mapped[str | None] = mapped_column(String(16))
+    closed_slot_id: Mapped[int | None] = mapped_column(ForeignKey("message_slots.id"), index=True)
 
 
 class ForwardingRule(Base):
@@ -75,6 +86,13 @@ class IvrOption(Base):
     target_ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"), index=True)
     target_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
     target_external: Mapped[str | None] = mapped_column(String(16))
+    # Opening hours for this key (the company's hours), as on phone_numbers.
+    closed_kind: Mapped[str | None] = mapped_column(String(12))
+    closed_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"))
+    closed_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    closed_external: Mapped[str | None] = mapped_column(String(16))
+    closed_slot_id: Mapped[int | None] = mapped_column(ForeignKey("message_slots.id"), index=True)
 
 
 class Queue(Base):
@@ -90,6 +108,12 @@ class Queue(Base):
     overflow_ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"))
     overflow_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     overflow_external: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(10), default="queue", server_default="queue")
+    strategy: Mapped[str] = mapped_column(String(12), default="in_order", server_default="in_order")
+    # Seconds each ring lasts (all members together for ring_all); None: each member's own.
+    ring_seconds: Mapped[int | None] = mapped_column(Integer)
+    announce_position: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    hold_slot_id: Mapped[int | None] = mapped_column(ForeignKey("message_slots.id"), index=True)
 
 
 class QueueMember(Base):
@@ -100,3 +124,21 @@ class QueueMember(Base):
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OpeningHours(Base):
+    """Öppettider: a company's (number_id None) or one number's own opening hours.
+
+    `weekly` is a list of [weekday 0–6, start minute, end minute]; `open_holidays` the Swedish
+    names of holidays kept as ordinary days (every other holiday is closed); `closed_days` a
+    list of {"date": ISO date, "note": text}, one-off closed days."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (UniqueConstraint("tenant_id", "number_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_numbers.id"), index=True)
+    weekly: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    open_holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    closed_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx.engine import dialplan as dp
@@ -30,9 +30,11 @@ from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
 from pbx.services.fraud import guard as fraud_guard
 from pbx.services.library import system_prompts
 from pbx.services.library.scan import blob_status
+from pbx.services.routing import hours as opening_hours
 from pbx.services.routing.targets import Target, load_target, policy_for
 from storage.blobs import BlobStore
 from storage.models import (
+    CallLogEntry,
     ForwardingRule,
     IvrMenu,
     IvrOption,
@@ -45,6 +47,7 @@ from storage.models import (
     User,
     VoicemailBox,
     VoicemailMessage,
+    utcnow,
 )
 
 DEFAULT_RING_TIME = 20  # seconds a phone rings before "no answer" (no rule sets it)
@@ -53,8 +56,11 @@ _SLOT_KINDS: dict[str, dp.SlotKind] = {
     "welcome": "welcome",
     "ivr": "ivr_prompt",
     "queue": "queue",
+    "hold": "hold",
     "greeting": "greeting",
 }
+COMPANY_HOURS = "company"  # the schedule id of the company's opening hours
+HUNT_MEMORY = timedelta(days=30)  # how far back round robin and least-recent look
 Row = TypeVar("Row")
 
 
@@ -68,6 +74,7 @@ def build_snapshot(
     if tenant is None:
         raise NotFound(f"no company {tenant_id}")
     rows = _Rows.load(session, tenant.id)
+    rows.hunt = _hunt_memory(session, tenant.id, rows, now or utcnow())
     people = [user for user in rows.users if user.extension]
     return dp.DialplanSnapshot(
         tenant_id=str(tenant.id),
@@ -80,6 +87,7 @@ def build_snapshot(
         prompts=system_prompt_ids(),
         guard=fraud_guard.current_guard(session, tenant, people, now),
         service=dp.ServiceConfig(trust_calling_number=tenant.voicemail_trust_calling_number),
+        schedules=_schedules(rows),
     )
 
 
@@ -98,6 +106,9 @@ class _Rows:
     members: dict[int, list[QueueMember]]
     slots: list[MessageSlot]
     versions: dict[int, MediaVersion]
+    hours: list[Any]  # opening_hours rows: the company's and numbers' own
+    # queue id → (extension rung last by it, {extension: last answered, POSIX seconds})
+    hunt: dict[int, tuple[str | None, dict[str, float]]] | None = None
 
     @classmethod
     def load(cls, session: Session, tenant_id: int) -> _Rows:
@@ -119,6 +130,7 @@ class _Rows:
             members=_grouped(_members(session, [q.id for q in queues]), "queue_id"),
             slots=slots,
             versions=_versions(session, slots),
+            hours=opening_hours.all_hours(session, tenant_id),
         )
 
     def extension(self, user_id: int | None) -> str:
@@ -194,8 +206,35 @@ def _slot_ref(slot_id: int | None) -> str | None:
 
 
 def _number(rows: _Rows, number: PhoneNumber) -> dp.NumberRoute:
-    to = destination(rows, load_target(number, "target"))
+    to = by_hours(rows, number, destination(rows, load_target(number, "target")))
     return dp.NumberRoute(number.e164, to, _slot_ref(number.welcome_slot_id))
+
+
+def by_hours(rows: _Rows, row: PhoneNumber | IvrOption, to: dp.Destination) -> dp.Destination:
+    """`to` while open, when the number or key has a closed destination (a number follows
+    its own hours if it has them, else the company's)."""
+    if row.closed_kind is None:
+        return to
+    schedule = COMPANY_HOURS
+    if isinstance(row, PhoneNumber) and any(h.number_id == row.id for h in rows.hours):
+        schedule = f"number:{row.id}"
+    closed = destination(rows, load_target(row, "closed"))
+    return dp.ToHours(schedule, to, closed, _slot_ref(row.closed_slot_id))
+
+
+def _schedules(rows: _Rows) -> tuple[dp.Schedule, ...]:
+    company = [h for h in rows.hours if h.number_id is None]
+    found = [
+        dp.Schedule(
+            COMPANY_HOURS, "company", opening_hours.as_policy(company[0] if company else None)
+        )
+    ]
+    found += [
+        dp.Schedule(f"number:{h.number_id}", "number", opening_hours.as_policy(h))
+        for h in rows.hours
+        if h.number_id is not None
+    ]
+    return tuple(found)
 
 
 def _user(rows: _Rows, user: User) -> dp.User:
@@ -210,6 +249,7 @@ def _user(rows: _Rows, user: User) -> dp.User:
         ring_time=no_answer[0] if no_answer else DEFAULT_RING_TIME,
         forwarding=tuple(_rule(rule) for rule in rules),
         voicemail=_box(rows, box) if box is not None else None,
+        dnd=bool(user.dnd),
     )
 
 
@@ -234,7 +274,7 @@ def _box(rows: _Rows, box: VoicemailBox) -> dp.VoicemailBox:
 def _menu(rows: _Rows, menu: IvrMenu) -> dp.IvrMenu:
     options = rows.options.get(menu.id, [])
     keys = tuple(
-        dp.IvrOption(o.digit, destination(rows, load_target(o, "target")))
+        dp.IvrOption(o.digit, by_hours(rows, o, destination(rows, load_target(o, "target"))))
         for o in options
         if o.digit != TIMEOUT_DIGIT
     )
@@ -255,6 +295,7 @@ def _menu(rows: _Rows, menu: IvrMenu) -> dp.IvrMenu:
 
 def _queue(rows: _Rows, queue: Queue) -> dp.Queue:
     members = tuple(rows.extension(m.user_id) for m in rows.members.get(queue.id, []))
+    last_rung, answered = (rows.hunt or {}).get(queue.id, (None, {}))
     return dp.Queue(
         queue_id=str(queue.id),
         name=queue.name,
@@ -262,7 +303,42 @@ def _queue(rows: _Rows, queue: Queue) -> dp.Queue:
         message_slot=_slot_ref(queue.message_slot_id),
         max_wait=queue.max_wait_seconds,
         overflow=destination(rows, load_target(queue, "overflow")),
+        kind="ring_group" if queue.kind == "ring_group" else "queue",
+        strategy=queue.strategy if queue.strategy in dp.STRATEGIES else "in_order",
+        ring_time=queue.ring_seconds,
+        announce_position=queue.announce_position,
+        hold_slot=_slot_ref(queue.hold_slot_id),
+        last_rung=last_rung,
+        last_answered=tuple(sorted(answered.items())),
     )
+
+
+def _hunt_memory(
+    session: Session, tenant_id: int, rows: _Rows, now: datetime
+) -> dict[int, tuple[str | None, dict[str, float]]]:
+    """For round-robin queues, the member this queue rang last; for least-recent ones, when
+    each member last answered a call (both from the call log of the last 30 days)."""
+    memory: dict[int, tuple[str | None, dict[str, float]]] = {}
+    since = now - HUNT_MEMORY
+    recent = (CallLogEntry.tenant_id == tenant_id, CallLogEntry.started_at >= since)
+    for queue in rows.queues:
+        if queue.strategy == "round_robin":
+            rung = select(CallLogEntry.user_id).where(*recent, CallLogEntry.queue_id == queue.id)
+            last = session.scalars(rung.order_by(CallLogEntry.started_at.desc()).limit(1)).first()
+            memory[queue.id] = (rows.extension(last) if last else None, {})
+        elif queue.strategy == "least_recent":
+            ids = [m.user_id for m in rows.members.get(queue.id, [])]
+            latest = (
+                select(CallLogEntry.user_id, func.max(CallLogEntry.answered_at))
+                .where(*recent, CallLogEntry.user_id.in_(ids))
+                .where(CallLogEntry.answered_at.is_not(None), CallLogEntry.leg > 1)
+                .group_by(CallLogEntry.user_id)
+            )
+            answered = {
+                rows.extension(uid): at.timestamp() for uid, at in session.execute(latest) if at
+            }
+            memory[queue.id] = (None, answered)
+    return memory
 
 
 def _slots(rows: _Rows, blobs: BlobStore | None) -> list[dp.MessageSlot]:
@@ -303,5 +379,6 @@ def system_prompt_ids() -> dp.SystemPrompts:
     """The switchboard's own prompts (those it can synthesise; others play a tone)."""
     names = [f.name for f in fields(dp.SystemPrompts)]
     return dp.SystemPrompts(
-        **{n: system_prompts.slot_id(n) for n in names if n in system_prompts.PROMPTS}
+        **{n: system_prompts.slot_id(n) for n in names if n in system_prompts.PROMPTS},
+        queue_positions=tuple(system_prompts.slot_id(n) for n in system_prompts.QUEUE_POSITIONS),
     )

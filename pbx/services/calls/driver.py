@@ -40,7 +40,7 @@ from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
 from pbx.services.common.actor import Actor
 from pbx.services.fraud import guard as fraud_guard
 from pbx.services.library import messages as library
-from pbx.services.people import greetings, voicemail, voicemail_pin
+from pbx.services.people import greetings, presence, voicemail, voicemail_pin
 from storage.blobs import BlobStore
 from storage.models import (
     CallLogEntry,
@@ -187,6 +187,12 @@ class CallRecords:
     def mark_heard(self, action: a.MarkHeard) -> None:
         mark_heard(self.session, action.message_slots)
 
+    def set_presence(self, action: a.SetPresence) -> None:
+        """*76 from the user's own extension (the engine checked who calls)."""
+        user = self._user(int(action.user_id)) if action.user_id.isdigit() else None
+        if user is not None:
+            presence.set_dnd(self.session, self.actor, user, action.dnd, via="phone")
+
     def check_pin(self, action: a.VerifyPin) -> bool:
         return voicemail_pin.check_pin(self.session, action.box_id, action.pin)
 
@@ -287,6 +293,12 @@ def _on_server(method: str) -> Handler:
     return handle
 
 
+def _ring_all(action: Any, phone: Phone, records: CallRecords) -> None:
+    """A ring_all group: every member's phone rings."""
+    for ring in action.members:
+        phone.ring(ring)
+
+
 def _noted(action: Any, phone: Phone, records: CallRecords) -> None:
     """Actions that only say what happened (the trace shows them); nothing to do."""
 
@@ -312,6 +324,10 @@ _HANDLERS: dict[type, Handler] = {
     a.VerifyPin: _pin,
     a.ForwardCall: _noted,
     a.EnterVoicemail: _noted,
+    a.RingGroup: _ring_all,
+    a.HoursChecked: _noted,
+    a.DoNotDisturb: _noted,
+    a.SetPresence: _on_server("set_presence"),
 }
 
 

@@ -45,9 +45,10 @@ def live_snapshot(
 
 def _prompts() -> dp.SystemPrompts:
     names = [f.name for f in fields(dp.SystemPrompts)]
-    return dp.SystemPrompts(
-        **{n: system_prompts.slot_id(n) for n in names if n in system_prompts.PROMPTS}
-    )
+    ids: dict[str, str | None] = {
+        n: system_prompts.slot_id(n) for n in names if n in system_prompts.PROMPTS
+    }
+    return dp.SystemPrompts(**ids)  # type: ignore[arg-type]  # the prompts named by a str
 
 
 def _prompt(name: str) -> dp.MessageSlot:

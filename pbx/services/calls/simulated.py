@@ -16,9 +16,10 @@ audio.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,15 @@ from storage.models import PhoneNumber, User, utcnow
 
 MAX_SAY_BYTES = 15_000_000
 MAX_SAY_SECONDS = 300
+LOCAL = ZoneInfo("Europe/Stockholm")  # opening hours are judged on Swedish wall-clock time
+
+
+def local_time_of(moment: datetime) -> datetime:
+    """Stockholm wall-clock time (naive, daylight saving included) of an aware moment; a
+    naive one is taken as UTC, like every time stored here."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(LOCAL).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class CallRequest:
     busy: frozenset[str] = frozenset()
     no_answer: frozenset[str] = frozenset()
     unavailable: frozenset[str] = frozenset()
+    # Try the call as if it were this local (Stockholm) time; None: when it is run.
+    local_time: datetime | None = None
 
 
 @dataclass
@@ -93,6 +105,7 @@ def simulate_request(
         busy=request.busy,
         no_answer=request.no_answer,
         unavailable=request.unavailable,
+        local_time=request.local_time,
     )
     return simulate(
         snapshot,
@@ -116,6 +129,8 @@ def run_call(
     start = started_at or utcnow()
     audio = caller_audio(request.say) if request.say is not None else None
     snap = snapshot or build_snapshot(session, blobs, tenant_id, start)
+    if request.local_time is None:
+        request = replace(request, local_time=local_time_of(start))
     trace = simulate_request(session, snap, request, audio)
     ledger = CallLedger.for_snapshot(snap, trace.call_id, start)
     records = CallRecords(session, blobs, actor, ledger)

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from pbx.engine import Trace
 from pbx.errors import NotFound, PermissionDenied, ValidationError
 from pbx.services.calls.dialplan import build_snapshot
-from pbx.services.calls.simulated import CallRequest, simulate_request
+from pbx.services.calls.simulated import CallRequest, local_time_of, simulate_request
 from pbx.services.common.actor import Actor
 from pbx.services.common.scope import get_scoped
 from storage.blobs import BlobStore
-from storage.models import PhoneNumber, Tenant
+from storage.models import PhoneNumber, Tenant, utcnow
 
 # A number from PTS's range reserved for fiction (070-174 06 05 … 99): never a real caller.
 TEST_CALLER = "+46701740605"
@@ -36,6 +37,7 @@ class CallCheck:
     phones: str
     trace: Trace
     names: dict[str, str]  # extension → user name, for reading the trace
+    at: datetime | None = None  # the local time the call was tried as (opening hours)
 
     @property
     def missing(self) -> list[str]:
@@ -51,9 +53,11 @@ def run_test_call(
     number_id: object,
     keys: str = "",
     phones: str = "answer",
+    at: datetime | None = None,
 ) -> CallCheck:
     """Call one of the company's numbers; `phones` says what every extension does when it
-    rings (answer, busy, no_answer), to walk the forwarding and voicemail paths too."""
+    rings (answer, busy, no_answer), to walk the forwarding and voicemail paths too; `at`
+    is the local (Stockholm) time to try it as ("Provringa som om det vore …"; None: now)."""
     if not actor.can_manage_tenant(tenant.id):
         raise PermissionDenied("not an administrator of this company")
     number = get_scoped(session, actor, PhoneNumber, number_id)
@@ -70,10 +74,11 @@ def run_test_call(
         dtmf=keys,
         busy=extensions if phones == "busy" else frozenset(),
         no_answer=extensions if phones == "no_answer" else frozenset(),
+        local_time=at or local_time_of(utcnow()),
     )
     trace = simulate_request(session, snapshot, request, call_id="provringa")
     names = {user.ext: user.name for user in snapshot.users}
-    return CallCheck(number, keys, phones, trace, names)
+    return CallCheck(number, keys, phones, trace, names, request.local_time)
 
 
 def _keys(text: str) -> str:

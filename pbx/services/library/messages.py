@@ -28,7 +28,7 @@ from pbx.services.library.slots import Placement
 from storage.blobs import BlobStore
 from storage.models import MediaVersion, MessageSlot, Tenant, VoicemailBox, utcnow
 
-LIBRARY_KINDS = ("welcome", "ivr", "queue", "other")
+LIBRARY_KINDS = ("welcome", "ivr", "queue", "hold", "other")
 UNDO_DAYS = 30
 
 

@@ -18,6 +18,7 @@ from pbx.services.common.actor import Actor
 from storage.blobs import BlobCorrupt, BlobError, BlobStore
 from storage.models import (
     IvrMenu,
+    IvrOption,
     MediaVersion,
     MessageSlot,
     PhoneNumber,
@@ -26,7 +27,7 @@ from storage.models import (
     VoicemailBox,
 )
 
-SLOT_KINDS = ("welcome", "ivr", "queue", "greeting", "other")
+SLOT_KINDS = ("welcome", "ivr", "queue", "hold", "greeting", "other")
 LANGUAGES = ("sv", "en")
 SOURCES = ("upload", "tts", "phone", "restore", "demo")
 
@@ -118,7 +119,9 @@ def add_version(
 
 @dataclass(frozen=True)
 class Placement:
-    kind: str  # "number", "ivr_prompt", "ivr_invalid", "queue", "mailbox"
+    # "number", "number_closed", "ivr_prompt", "ivr_invalid", "ivr_closed", "queue",
+    # "queue_hold", "mailbox"
+    kind: str
     object_id: int
     label: str
 
@@ -140,12 +143,29 @@ def placements(session: Session, slot: MessageSlot) -> list[Placement]:
         Placement("queue", q.id, q.name)
         for q in session.scalars(select(Queue).where(Queue.message_slot_id == slot.id))
     ]
+    found += _hours_placements(session, slot)
     found += [
         Placement("mailbox", b.id, str(b.user_id))
         for b in session.scalars(
             select(VoicemailBox).where(VoicemailBox.greeting_slot_id == slot.id)
         )
     ]
+    return found
+
+
+def _hours_placements(session: Session, slot: MessageSlot) -> list[Placement]:
+    """Messages on hold of queues, closed messages ("Stängt") of numbers and IVR keys."""
+    found = [
+        Placement("queue_hold", q.id, q.name)
+        for q in session.scalars(select(Queue).where(Queue.hold_slot_id == slot.id))
+    ]
+    found += [
+        Placement("number_closed", n.id, n.e164)
+        for n in session.scalars(select(PhoneNumber).where(PhoneNumber.closed_slot_id == slot.id))
+    ]
+    options = select(IvrOption, IvrMenu).join(IvrMenu, IvrMenu.id == IvrOption.menu_id)
+    for option, menu in session.execute(options.where(IvrOption.closed_slot_id == slot.id)):
+        found.append(Placement("ivr_closed", menu.id, f"{menu.name} {option.digit}"))
     return found
 
 

@@ -64,6 +64,28 @@ PROMPTS: dict[str, dict[str, str]] = {
         "en": "The person you are calling cannot answer. Leave a message after the tone.",
     },
     "goodbye": {"sv": "Hej då.", "en": "Goodbye."},
+    "dnd_on": {
+        "sv": "Stör ej är på. Dina samtal behandlas som upptagna.",
+        "en": "Do not disturb is on. Your calls are treated as busy.",
+    },
+    "dnd_off": {"sv": "Stör ej är av.", "en": "Do not disturb is off."},
+}
+
+# "You are number N in the queue", one prompt per position; the last serves every later one.
+_ORDINALS = (
+    ("ett", "one"), ("två", "two"), ("tre", "three"), ("fyra", "four"), ("fem", "five"),
+    ("sex", "six"), ("sju", "seven"), ("åtta", "eight"), ("nio", "nine"),
+)  # fmt: skip
+QUEUE_POSITIONS = [f"queue_position_{n}" for n in range(1, len(_ORDINALS) + 1)]
+QUEUE_POSITIONS.append("queue_position_many")
+for _name, (_sv, _en) in zip(QUEUE_POSITIONS, _ORDINALS, strict=False):
+    PROMPTS[_name] = {
+        "sv": f"Du är nummer {_sv} i kön.",
+        "en": f"You are number {_en} in the queue.",
+    }
+PROMPTS["queue_position_many"] = {
+    "sv": "Det är många samtal före dig i kön.",
+    "en": "There are many calls ahead of you in the queue.",
 }
 
 

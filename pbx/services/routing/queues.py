@@ -12,6 +12,7 @@ from pbx.services.common.actor import Actor
 from pbx.services.library.slots import require_slot
 from pbx.services.routing.targets import Target, load_target, store_target, validate_target
 from storage.models import Queue, QueueMember, Tenant, User
+from storage.models.routing import QUEUE_KINDS, QUEUE_STRATEGIES
 
 HANGUP = Target("hangup")
 
@@ -26,17 +27,28 @@ def create_queue(
     members: list[int],
     max_wait_seconds: int = 120,
     overflow: Target = HANGUP,
+    kind: str = "queue",
+    strategy: str = "in_order",
+    ring_seconds: int | None = None,
+    announce_position: bool = False,
+    hold_slot_id: int | None = None,
 ) -> Queue:
     actor.require_admin(tenant.id)
     if not 10 <= max_wait_seconds <= 3600:
         raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
     if message_slot_id is not None:
         require_slot(session, tenant, message_slot_id, "message_slot_id")
+    _check_ringing(session, tenant, kind, strategy, ring_seconds, announce_position, hold_slot_id)
     queue = Queue(
         tenant_id=tenant.id,
         name=identifiers.name(name, max_length=100),
         message_slot_id=message_slot_id,
         max_wait_seconds=max_wait_seconds,
+        kind=kind,
+        strategy=strategy,
+        ring_seconds=ring_seconds,
+        announce_position=announce_position,
+        hold_slot_id=hold_slot_id,
     )
     store_target(queue, "overflow", validate_target(session, tenant, overflow, "overflow"))
     session.add(queue)
@@ -48,7 +60,13 @@ def create_queue(
         "queue.create",
         tenant_id=tenant.id,
         target=("queue", queue.id),
-        new={"name": queue.name, "members": members, "overflow": overflow.describe()},
+        new={
+            "name": queue.name,
+            "kind": kind,
+            "strategy": strategy,
+            "members": members,
+            "overflow": overflow.describe(),
+        },
     )
     return queue
 
@@ -81,8 +99,11 @@ def list_queues(session: Session, tenant_id: int) -> list[Queue]:
     )
 
 
-# Editing a queue (kö) from the site: name, queue message, members, maximum wait, overflow.
+# Editing a queue (kö) from the site: name, queue message, members, maximum wait, overflow;
+# and how members are rung: a queue or a ring group (ringgrupp), the strategy, the ring time,
+# the caller's position announced and the message on hold (queues only).
 MAX_WAIT_RANGE = (10, 3600)
+RING_RANGE = (5, 300)
 
 
 def update_queue(
@@ -96,11 +117,21 @@ def update_queue(
     members: list[int],
     max_wait_seconds: int,
     overflow: Target,
+    kind: str | None = None,
+    strategy: str | None = None,
+    ring_seconds: int | None = None,
+    announce_position: bool = False,
+    hold_slot_id: int | None = None,
 ) -> Queue:
+    """Change a queue; `kind` and `strategy` None keep what it has."""
     checked = _check(session, actor, tenant, queue, message_slot_id, max_wait_seconds, overflow)
+    kind, strategy = kind or queue.kind, strategy or queue.strategy
+    _check_ringing(session, tenant, kind, strategy, ring_seconds, announce_position, hold_slot_id)
     old = _state(session, queue)
     queue.name = identifiers.name(name, max_length=100)
     queue.message_slot_id, queue.max_wait_seconds = message_slot_id, max_wait_seconds
+    queue.kind, queue.strategy, queue.ring_seconds = kind, strategy, ring_seconds
+    queue.announce_position, queue.hold_slot_id = announce_position, hold_slot_id
     store_target(queue, "overflow", checked)
     set_members(session, tenant, queue, members)
     new = _state(session, queue)
@@ -138,9 +169,38 @@ def _check(
     return validate_target(session, tenant, overflow, "overflow")
 
 
+def _check_ringing(
+    session: Session,
+    tenant: Tenant,
+    kind: str,
+    strategy: str,
+    ring_seconds: int | None,
+    announce_position: bool,
+    hold_slot_id: int | None,
+) -> None:
+    if kind not in QUEUE_KINDS:
+        raise ValidationError("kind", "choose a queue or a ring group")
+    if strategy not in QUEUE_STRATEGIES:
+        raise ValidationError("strategy", "choose how the members are rung")
+    low, high = RING_RANGE
+    if ring_seconds is not None and not low <= ring_seconds <= high:
+        raise ValidationError("ring_seconds", "ring time must be 5–300 seconds")
+    if kind == "ring_group" and (announce_position or hold_slot_id is not None):
+        raise ValidationError(
+            "kind", "a ring group announces no position and plays no message on hold"
+        )
+    if hold_slot_id is not None:
+        require_slot(session, tenant, hold_slot_id, "hold_slot_id")
+
+
 def _state(session: Session, queue: Queue) -> dict[str, object]:
     return {
         "name": queue.name,
+        "kind": queue.kind,
+        "strategy": queue.strategy,
+        "ring_seconds": queue.ring_seconds,
+        "announce_position": queue.announce_position,
+        "hold_slot_id": queue.hold_slot_id,
         "message_slot_id": queue.message_slot_id,
         "max_wait_seconds": queue.max_wait_seconds,
         "overflow": load_target(queue, "overflow").describe(),
