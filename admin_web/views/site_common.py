@@ -48,6 +48,8 @@ REASONS: dict[str, str] = {
     "last_admin": "The company needs at least one active administrator.",
     "taken": "This extension is already taken in this company.",
     "too_many": "Too many calls match: narrow the dates.",
+    "script_too_long": "The script text can be at most 2000 characters.",
+    "title_missing": "Give the incident a title.",
 }
 
 

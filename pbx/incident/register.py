@@ -55,7 +55,7 @@ class IncidentFields:
 
     def check(self) -> None:
         if not self.title.strip():
-            raise ValidationError("title", "give the incident a title")
+            raise ValidationError("title", "give the incident a title", code="title_missing")
         if self.severity not in SEVERITIES:
             raise ValidationError("severity", f"severity is one of {', '.join(SEVERITIES)}")
         if set(self.nature) - set(NATURES):

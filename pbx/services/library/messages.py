@@ -155,8 +155,7 @@ def update_message(
 def _checked_fields(name: str, language: str, script_text: str) -> dict[str, str]:
     if language not in slot_service.LANGUAGES:
         raise ValidationError("language", "language must be Swedish or English")
-    if len(script_text) > 2000:
-        raise ValidationError("script_text", "script text must be at most 2000 characters")
+    slot_service.check_script_text(script_text)
     return {
         "name": identifiers.name(name, max_length=120),
         "language": language,

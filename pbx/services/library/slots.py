@@ -32,6 +32,19 @@ LANGUAGES = ("sv", "en")
 SOURCES = ("upload", "tts", "phone", "restore", "demo")
 
 
+SCRIPT_MAX = 2000
+
+
+def check_script_text(script_text: str) -> None:
+    """The text to read (or synthesise) of a message: the one rule for create and edit."""
+    if len(script_text) > SCRIPT_MAX:
+        raise ValidationError(
+            "script_text",
+            f"script text must be at most {SCRIPT_MAX} characters",
+            code="script_too_long",
+        )
+
+
 def create_slot(
     session: Session,
     actor: Actor,
@@ -46,8 +59,7 @@ def create_slot(
         raise ValidationError("kind", f"kind must be one of {', '.join(SLOT_KINDS)}")
     if language not in LANGUAGES:
         raise ValidationError("language", "language must be sv or en")
-    if len(script_text) > 2000:
-        raise ValidationError("script_text", "script text must be at most 2000 characters")
+    check_script_text(script_text)
     slot = MessageSlot(
         tenant_id=tenant.id,
         kind=kind,
