@@ -33,6 +33,7 @@ from pbx.services.calls.live_snapshot import VOICEMAIL_PREFIX
 from pbx.services.library import slots as slot_service
 from pbx.services.library import system_prompts
 from storage.blobs import BlobError, BlobStore
+from storage.db import begin_for_writing
 from storage.models import (
     MessageSlot,
     PhoneNumber,
@@ -63,17 +64,24 @@ class Switchboard:
     _pool: ThreadPoolExecutor | None = None
     _snapshots: dict[int, tuple[float, DialplanSnapshot]] = field(default_factory=dict)
     _spoken: dict[str, bytes] = field(default_factory=dict)
+    _messages: dict[tuple[int, str], tuple[float, bytes | None]] = field(default_factory=dict)
     _speaking: threading.Lock = field(default_factory=threading.Lock)
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, writes: bool = True) -> T:
+        """`writes=False` for lookups that only read (they need not queue for SQLite's
+        write lock)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="pbx-phone")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, partial(self.run_here, work))
+        return await loop.run_in_executor(self._pool, partial(self.run_here, work, writes))
 
-    def run_here(self, work: Work[T]) -> T:
-        """Run `work` in a unit of work on this thread (the front's threads call this)."""
+    def run_here(self, work: Work[T], writes: bool = True) -> T:
+        """Run `work` in a unit of work on this thread (the front's threads call this).
+        Work that may write takes SQLite's write lock at BEGIN, so concurrent calls queue
+        within the busy timeout instead of failing with "database is locked"."""
         with self.unit_of_work() as session:
+            if writes:
+                begin_for_writing(session)
             return work(session, self.blobs_of(session))
 
     def close(self) -> None:
@@ -94,8 +102,10 @@ class Switchboard:
         return snap
 
     def forget(self, tenant_id: int) -> None:
-        """Drop a cached snapshot (after the call changed what it holds: greetings, 333)."""
+        """Drop what is cached of a company (after a call changed it: a greeting, 333)."""
         self._snapshots.pop(tenant_id, None)
+        for key in [key for key in self._messages if key[0] == tenant_id]:
+            self._messages.pop(key, None)
 
     # --- what callers hear -----------------------------------------------------------
 
@@ -110,9 +120,22 @@ class Switchboard:
         try:
             if slot_id.startswith(VOICEMAIL_PREFIX):
                 return _voicemail(session, blobs, tenant_id, slot_id[len(VOICEMAIL_PREFIX) :])
-            return _message(session, blobs, tenant_id, slot_id)
+            return self._message(session, blobs, tenant_id, slot_id)
         except (BlobError, NotFound, ValueError):
             return None
+
+    def _message(
+        self, session: Session, blobs: BlobStore, tenant_id: int, slot_id: str
+    ) -> bytes | None:
+        """A company's message, read from the store at most once per few seconds: every
+        caller hears the welcome, and a re-recording is heard on the next calls."""
+        now = time.monotonic()
+        cached = self._messages.get((tenant_id, slot_id))
+        if cached is not None and now - cached[0] < SNAPSHOT_SECONDS:
+            return cached[1]
+        audio = _message(session, blobs, tenant_id, slot_id)
+        self._messages[(tenant_id, slot_id)] = (now, audio)
+        return audio
 
     def _system_prompt(self, slot_id: str) -> bytes | None:
         text = system_prompts.text_of(slot_id, self.language)
