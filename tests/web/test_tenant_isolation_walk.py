@@ -18,7 +18,7 @@ from sqlalchemy import select
 from fixtures.demo import load_demo
 from pbx.services.accounts import sessions as accounts_sessions
 from pbx.services.common.scope import tenant_by_slug
-from storage.models import User
+from storage.models import MediaVersion, MessageSlot, User, VoicemailMessage
 from tests.web.accounts import make_account
 from tests.web.conftest import AuthActions, csrf_token
 from tests.web.route_walk import (
@@ -131,3 +131,45 @@ def test_the_ids_are_real_for_their_own_company_admin(
         if (status := _request(client, "GET", call.url, token).status_code) in (404, 500)
     ]
     assert missing == []
+
+
+def test_an_operator_gets_404_for_every_voicemail_and_personal_greeting(
+    app: Flask, two_companies: dict[str, Any]
+) -> None:
+    """Issue 18 item 2: received voicemail and personal greetings are the users' own data;
+    an operator administering the company gets them on no route (404 like another company's
+    object), while the company's other messages stay reachable (positive control)."""
+    runtime = app.extensions["pbx"]
+    with runtime.unit_of_work() as s:
+        b = tenant_by_slug(s, "fjallvind")
+        operator = make_account(s, None, role="operator")
+        greeting = s.scalar(
+            select(MessageSlot)
+            .where(MessageSlot.tenant_id == b.id, MessageSlot.kind == "greeting")
+            .where(MessageSlot.current_version_id.is_not(None))
+        )
+        welcome = s.scalar(
+            select(MessageSlot)
+            .where(MessageSlot.tenant_id == b.id, MessageSlot.kind == "welcome")
+            .where(MessageSlot.current_version_id.is_not(None))
+        )
+        assert greeting is not None and welcome is not None
+        own = {
+            VoicemailMessage: two_companies["ids_b"][VoicemailMessage],
+            MessageSlot: greeting.id,
+            MediaVersion: greeting.current_version_id,
+        }
+        tenant_id, welcome_id = b.id, welcome.id
+    client, token = _signed_in(app, operator)
+    client.post("/company/choose", data={"csrf_token": token, "tenant_id": str(tenant_id)})
+    ids = {**two_companies["ids_b"], **own}
+    wrong, walked = [], 0
+    for call in calls(app, ids):
+        if not {model_for(arg) for arg in call.rule.arguments} & set(own):
+            continue
+        walked += 1
+        status = _request(client, call.method, call.url, token).status_code
+        if status not in (403, 404):
+            wrong.append(f"{call.method} {call.url} -> {status}")
+    assert walked >= 10 and wrong == []
+    assert client.get(f"/media/slots/{welcome_id}").status_code == 200

@@ -1,5 +1,6 @@
 """Tenant scoping in one place: every load of a tenant's object goes through here, so a
-company admin of A asking for an object of B gets NotFound (a 404), never the object."""
+company admin of A asking for an object of B gets NotFound (a 404), never the object; and an
+operator asking for a user's received voicemail or personal greeting gets NotFound too."""
 
 from __future__ import annotations
 
@@ -90,12 +91,26 @@ def _is_int_like(value: object) -> bool:
 
 def _visible(session: Session, actor: Actor, obj: object) -> bool:
     if actor.is_operator:
-        return True
+        # The provider's staff administer companies, not people's mailboxes: received
+        # voicemail and personal greetings are the users' own data, so to an operator they
+        # are NotFound like another company's object (README, security model).
+        # (The system actor of the command line and restores is not staff browsing.)
+        return actor.role == "system" or not _users_own_audio(session, obj)
     if actor.tenant_id is None or tenant_of(session, obj) != actor.tenant_id:
         return False
     if actor.role == "company_admin":
         return True
     return _owned_by_user(session, actor, obj)
+
+
+def _users_own_audio(session: Session, obj: object) -> bool:
+    """A received voicemail message, or a personal greeting (its slot or one of its versions)."""
+    if isinstance(obj, VoicemailMessage):
+        return True
+    if isinstance(obj, MediaVersion):
+        slot = session.get(MessageSlot, obj.slot_id)
+        return slot is not None and slot.kind == "greeting"
+    return isinstance(obj, MessageSlot) and obj.kind == "greeting"
 
 
 def _owned_by_user(session: Session, actor: Actor, obj: object) -> bool:
