@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from admin_web.views import (
+    phone_settings,
     site_calls,
     site_company,
     site_forwarding,
@@ -26,4 +27,5 @@ ALL = (
     site_queues.bp,
     site_calls.bp,
     site_testcall.bp,
+    phone_settings.bp,
 )

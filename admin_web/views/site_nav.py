@@ -84,6 +84,7 @@ NAV: tuple[Section, ...] = (
             Entry("greeting.mine", "Voicemail greeting", TENANT_PEOPLE),  # hook: library
             Entry("pictures.mine", "Profile picture", TENANT_PEOPLE),  # hook: library
             Entry("softphone.index", "Softphone", TENANT_PEOPLE),  # message library (issue 6)
+            Entry("phone_settings.mine", "Phone", TENANT_PEOPLE),  # SIP front (issue 14)
             Entry("account.change_password", "Password", EVERYONE),
             Entry("account.two_factor", "Two-factor authentication", EVERYONE),
         ),

@@ -26,7 +26,7 @@ from admin_web.views.site_common import (
 )
 from pbx.errors import Conflict, ValidationError
 from pbx.services.accounts import core as accounts
-from pbx.services.people import users
+from pbx.services.people import phones, users
 from pbx.services.people.users import TENANT_ROLES, update_user
 from pbx.services.routing import forwarding
 from storage.models import Tenant, User
@@ -47,10 +47,12 @@ def index() -> str:
     tenant = site_tenant()
     query = request.args.get("q", "").strip()[:100]
     people = users.list_users(db(), tenant.id, query)
+    registered = phones.registered_users(db(), tenant.id)
     roles = {role: gettext(label) for role, label in ROLE_LABELS.items()}
     return render_template(
         "site/users.html",
         people=people,
+        registered=registered,
         q=query,
         roles=roles,
         base=url_for(".index"),

@@ -50,6 +50,18 @@ class Contact:
     port: int
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A phone registered now, as its owner and their admins see it."""
+
+    user_agent: str
+    transport: str
+    host: str
+    port: int
+    expires_at: datetime
+    updated_at: datetime
+
+
 def secret_box(secret_key: str, fallback_keys: tuple[str, ...] = ()) -> SecretBox:
     return SecretBox(secret_key, fallback_keys=fallback_keys, label=LABEL)
 
@@ -150,6 +162,22 @@ def contacts_of(session: Session, user_id: int, now: datetime | None = None) -> 
         .order_by(PhoneRegistration.id)
     )
     return [Contact(r.user_id, r.contact, r.transport, r.host, r.port) for r in rows]
+
+
+def registrations_of(
+    session: Session, user_id: int, now: datetime | None = None
+) -> list[Registration]:
+    """The user's phones registered now, with the user agent each one gave."""
+    rows = session.scalars(
+        select(PhoneRegistration)
+        .where(PhoneRegistration.user_id == user_id)
+        .where(PhoneRegistration.expires_at > (now or utcnow()))
+        .order_by(PhoneRegistration.id)
+    )
+    return [
+        Registration(r.user_agent, r.transport, r.host, r.port, r.expires_at, r.updated_at)
+        for r in rows
+    ]
 
 
 def registered_users(session: Session, tenant_id: int, now: datetime | None = None) -> set[int]:
