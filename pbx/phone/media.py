@@ -41,6 +41,7 @@ class MediaStats:
     frames_late_20ms: int = 0
     frames_late_40ms: int = 0
     max_late_ms: float = 0.0
+    max_tick_ms: float = 0.0  # the tick's own sending work: lateness beyond it is waiting for a CPU
     ticks_skipped: int = 0
     send_failures: int = 0
 
@@ -140,8 +141,11 @@ class MediaEngine:
                 self.stats.ticks_skipped += behind
                 tick += behind
                 due += behind * FRAME_SECONDS
+            began = loop.time()
             sent = self._tick(tick)
-            self._count(sent, loop.time() - due)  # when the tick's last frame left
+            done = loop.time()
+            self._count(sent, done - due)  # when the tick's last frame left
+            self.stats.max_tick_ms = max(self.stats.max_tick_ms, 1000 * (done - began))
             tick += 1
 
     def _tick(self, tick: int) -> int:
