@@ -49,6 +49,8 @@ NAV: tuple[Section, ...] = (
             Entry("pictures.company", "Profile pictures", ADMINS),  # message library (issue 6)
             Entry("site_ivr.index", "IVR menus", ADMINS),
             Entry("site_queues.index", "Queues", ADMINS),
+            Entry("site_hours.index", "Opening hours", ADMINS),  # issue 17
+            Entry("site_presence.company", "Do not disturb", ADMINS),  # issue 17
             Entry("site_testcall.index", "Test call", ADMINS),
         ),
     ),
@@ -81,6 +83,7 @@ NAV: tuple[Section, ...] = (
         "My settings",
         (
             Entry("site_forwarding.mine", "Forwarding", TENANT_PEOPLE),
+            Entry("site_presence.mine", "Do not disturb", TENANT_PEOPLE),  # issue 17
             Entry("greeting.mine", "Voicemail greeting", TENANT_PEOPLE),  # hook: library
             Entry("pictures.mine", "Profile picture", TENANT_PEOPLE),  # hook: library
             Entry("softphone.index", "Softphone", TENANT_PEOPLE),  # message library (issue 6)

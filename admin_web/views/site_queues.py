@@ -30,6 +30,13 @@ from storage.models import Queue, Tenant
 
 bp = Blueprint("site_queues", __name__, url_prefix="/queues")
 OVERFLOW_KINDS = ("voicemail", "user", "queue", "ivr", "external", "hangup")
+QUEUE_KINDS = {"queue": "Queue (callers wait)", "ring_group": "Ring group (no waiting)"}
+STRATEGIES = {
+    "ring_all": "Ring all at once",
+    "in_order": "In order",
+    "round_robin": "Round robin",
+    "least_recent": "Least recently answered first",
+}
 
 
 @bp.get("/")
@@ -80,6 +87,8 @@ def edit(queue_id: str) -> Any:
         current=load_target(queue, "overflow"),
         choices=choices(tenant, OVERFLOW_KINDS),
         slots=slots.list_slots(db(), tenant.id),
+        queue_kinds=QUEUE_KINDS,
+        strategies=STRATEGIES,
     )
 
 
@@ -104,12 +113,24 @@ def _save(tenant: Tenant, queue: Queue, form: Form) -> Response | None:
             members=_members(form),
             max_wait_seconds=wait,
             overflow=overflow,
+            **_ringing(form),
         )
     except ValidationError as exc:
         form.fail(exc)
         return None
     flash(_("Saved."), "success")
     return redirect(url_for(".edit", queue_id=queue.id))
+
+
+def _ringing(form: Form) -> dict[str, Any]:
+    """Queue or ring group, strategy, ring time, position announcement, message on hold."""
+    return {
+        "kind": form.text("kind", "queue"),
+        "strategy": form.text("strategy", "in_order"),
+        "ring_seconds": form.integer("ring_seconds"),
+        "announce_position": form.text("announce_position") == "1",
+        "hold_slot_id": form.optional_id("hold_slot_id"),
+    }
 
 
 def _members(form: Form) -> list[int]:

@@ -7,6 +7,7 @@ A test call changes nothing, so it is a GET: the page can be bookmarked and repe
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -43,7 +44,7 @@ def index() -> Any:
         try:
             result = testcall.run_test_call(
                 db(), runtime().blobs(db()), actor(), tenant, form.text("number"),
-                form.text("keys"), form.text("phones", "answer"),
+                form.text("keys"), form.text("phones", "answer"), _as_if(form),
             )  # fmt: skip
         except ValidationError as exc:
             form.fail(exc)
@@ -58,6 +59,18 @@ def index() -> Any:
         result=result,
         steps=[_step(s, result.names) for s in result.trace.steps] if result else [],
     )
+
+
+def _as_if(form: Form) -> datetime | None:
+    """"Provringa som om det vore …": the local date and time to try the call as (empty:
+    now). A bad value is a field error."""
+    raw = form.text("at").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(second=0, microsecond=0, tzinfo=None)
+    except ValueError:
+        raise ValidationError("at", "Enter a date and time.") from None
 
 
 def _step(step: TraceStep, names: dict[str, str]) -> dict[str, Any]:
@@ -86,11 +99,18 @@ def _describe(step: TraceStep, to: str) -> str:
         "voicemail": ("Voicemail of %(x)s", to),
         "timeout": ("The caller presses nothing (timeout)%(x)s", ""),
         "hangup": ("Hang-up (%(x)s)", _reason(step.reason or "")),
+        "hours": (HOURS_TEXTS.get(f"{step.to}:{step.reason}", "%(x)s"), _hours_detail(step)),
+        "dnd": ("%(x)s has do not disturb on: treated as busy", to),
     }
     if step.kind in texts:
         msgid, value = texts[step.kind]
         return gettext(msgid, x=value)
     return gettext(EVENT_TEXTS.get(step.kind, step.kind))
+
+
+def _hours_detail(step: TraceStep) -> str:
+    detail = step.detail or ""
+    return gettext(WEEKDAYS[detail]) if detail in WEEKDAYS else detail
 
 
 def _reason(code: str) -> str:
@@ -104,6 +124,25 @@ def _slot_name(step: TraceStep) -> str:
     return spoken or step.slot_name or slot_id
 
 
+# Opening hours in the trace: which branch and why (x: the holiday, closed day or interval).
+HOURS_TEXTS = {
+    "open:within_hours": "Open (opening hours %(x)s): the open branch",
+    "open:no_time": "No time given: the open branch%(x)s",
+    "open:no_schedule": "No opening hours set: the open branch%(x)s",
+    "open:holiday": "Open: %(x)s is kept open",
+    "closed:outside_hours": "Closed: outside the opening hours (%(x)s): the closed branch",
+    "closed:holiday": "Closed: %(x)s (holiday): the closed branch",
+    "closed:closed_day": "Closed: closed day (%(x)s): the closed branch",
+}
+WEEKDAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 REASONS = {
     "fallback": "fallback: the message is missing",
     "beep": "beep",
@@ -126,6 +165,7 @@ EVENT_TEXTS = {
     "messages_heard": "New messages are marked as heard",
     "pin": "The PIN is checked",
     "callback": "The callback ends",
+    "presence": "Do not disturb is switched",
 }
 
 

@@ -27,6 +27,7 @@ from storage.models import IvrOption, OpeningHours, PhoneNumber, Tenant
 DEFAULT_WEEKLY = [[day, 8 * 60, 17 * 60] for day in range(5)]
 MAX_CLOSED_DAYS = 400
 MAX_NOTE = 100
+HOURS_FORMAT = "write hours as 08:00-17:00, the end after the start, without overlaps"
 
 
 def _check(actor: Actor, tenant: Tenant, number: PhoneNumber | None = None) -> None:
@@ -98,7 +99,7 @@ def set_weekly(
         try:
             intervals = policy.parse_day(weekday, days.get(weekday, ""))
         except policy.InvalidHours as exc:
-            raise ValidationError(f"day_{weekday}", str(exc), code="invalid_hours") from None
+            raise ValidationError(f"day_{weekday}", HOURS_FORMAT, code="invalid_hours") from exc
         weekly += [[i.weekday, i.start, i.end] for i in intervals]
     row = hours_of(session, tenant, number)
     _change(session, actor, tenant, row, "weekly", weekly)
@@ -119,7 +120,7 @@ def set_open_holidays(
     known = {name for _, name in policy.holiday_names(year)}
     unknown = sorted(set(names) - known)
     if unknown:
-        raise ValidationError("open_holidays", f"not a Swedish holiday: {', '.join(unknown)}")
+        raise ValidationError("open_holidays", "not a Swedish holiday")
     row = hours_of(session, tenant, number)
     kept = [name for name in row.open_holidays if name not in known]
     _change(session, actor, tenant, row, "open_holidays", sorted({*kept, *names}))
