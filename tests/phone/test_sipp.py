@@ -14,7 +14,7 @@ import numpy as np
 from pbx.phone.endpoint import Capture, MediaEndpoint
 from pbx.phone.media import MediaConfig, MediaEngine
 from pbx.phone.transport import Peer, SipTransport, TransportConfig
-from pbx.sip import dtmf, g711, rtp
+from pbx.sip import g711, rtp
 from pbx.sip.build import response_to
 from pbx.sip.message import SipRequest, SipResponse
 from pbx.sip.sdp import SDP_CONTENT_TYPE, answer_offer, parse_sdp
@@ -129,4 +129,3 @@ def test_sipp_streams_pcmu_and_rfc2833_key_to_a_media_endpoint(tmp_path: Path) -
     assert np.array_equal(uas.capture.pcm, expected)
     assert abs(uas.capture.seconds - 1.0) < 0.01
     assert uas.endpoint is not None and uas.endpoint.stats.foreign_packets == 0
-    assert dtmf.DtmfReceiver(101) is not None

@@ -10,6 +10,7 @@ from pbx.phone.errors import RemoteAddressRefused
 from pbx.phone.transport import Peer, SipTransport, TransportConfig
 from pbx.sip.build import response_to
 from pbx.sip.message import SipRequest, SipResponse, parse_datagram
+from pbx.sip.timers import answer_retransmissions
 from tests.phone.peers import LOOPBACK, UdpPeer, run
 from tests.unit.sip_samples import invite, malformed, options
 
@@ -188,7 +189,7 @@ def test_reliable_send_repeats_until_stopped_then_times_out() -> None:
             while not peer.queue.empty():
                 later += 1
                 peer.queue.get_nowait()
-            assert later == len(handle_offsets(0.02, 0.08)) - 3
+            assert later == len(answer_retransmissions(0.02, 0.08)) - 3
             stopped = transport.send_reliably(ok, target)
             await peer.recv(1)
             stopped.stop()  # the ACK came
@@ -198,12 +199,6 @@ def test_reliable_send_repeats_until_stopped_then_times_out() -> None:
             await transport.close()
 
     run(scenario())
-
-
-def handle_offsets(t1: float, t2: float) -> tuple[float, ...]:
-    from pbx.sip.timers import answer_retransmissions
-
-    return answer_retransmissions(t1, t2)
 
 
 def test_sends_only_to_loopback() -> None:
