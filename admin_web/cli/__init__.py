@@ -17,6 +17,7 @@ from admin_web.cli.db import db
 from admin_web.cli.demo import demo, demo_code
 from admin_web.cli.fixtures import fixtures
 from admin_web.cli.fraud import fraud
+from admin_web.cli.hours import dnd, hours_group
 from admin_web.cli.incident_demo import register_demo_commands
 from admin_web.cli.incident_register import incident  # with its `register` group
 from admin_web.cli.listing import numbers, tenants, users
@@ -45,6 +46,8 @@ cli.add_command(call)
 cli.add_command(callback)
 cli.add_command(traffic_group)
 cli.add_command(fraud)
+cli.add_command(hours_group)
+cli.add_command(dnd)
 cli.add_command(incident)
 register_demo_commands(demo, incident)
 cli.add_command(messages)

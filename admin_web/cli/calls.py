@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from pbx.services.calls.dialplan import build_snapshot
 from pbx.services.calls.simulated import CallRequest
 from pbx.services.common.actor import cli_actor
 from pbx.services.common.scope import tenant_by_slug
-from storage.models import Tenant
+from storage.models import Tenant, utcnow
 
 
 @contextmanager
@@ -51,16 +52,24 @@ def engine_errors(what: str = "") -> Iterator[None]:
 @click.option("--unavailable", multiple=True, metavar="EXT", help="This phone is unreachable.")
 @click.option("--tenant", "slug", help="The company (needed for extensions and 333).")
 @click.option("--dry-run", is_flag=True, help="Show the call; write nothing.")
+@click.option(
+    "--at",
+    "as_if",
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    metavar="'YYYY-MM-DD HH:MM'",
+    help="Try the call as if it were this Swedish local time (opening hours, holidays).",
+)
 @json_option
 def call(
     caller: str, dialled: str, dtmf: str, say: Path | None, busy: tuple[str, ...],
     no_answer: tuple[str, ...], unavailable: tuple[str, ...], slug: str | None,
-    dry_run: bool, as_json: bool,
+    dry_run: bool, as_if: datetime | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Run one call through the switchboard and show what the caller hears."""
     request = CallRequest(
         caller, dialled, dtmf, say.read_bytes() if say else None,
         frozenset(busy), frozenset(no_answer), frozenset(unavailable),
+        as_if or calls.local_time_of(utcnow()),
     )  # fmt: skip
     with runtime() as rt, rt.unit_of_work() as s, engine_errors("--say: "):
         tenant = _tenant(s, slug, caller, dialled)
@@ -105,6 +114,9 @@ _WORDS = {
     "timeout": "no key pressed (timeout)",
     "audio": "caller speaks ({reason})",
     "hangup": "hang-up ({reason})",
+    "hours": "opening hours: {to} ({reason} {detail})",
+    "dnd": "{to} is on do-not-disturb: busy",
+    "presence": "do-not-disturb switched ({reason})",
 }
 
 
@@ -119,4 +131,6 @@ def describe(step: TraceStep) -> str:
     if template is None:
         details = " ".join(str(v) for v in (step.slot_id, step.to, step.reason) if v)
         return f"{step.kind.replace('_', ' ')} {details}".strip()
-    return template.format(digit=step.digit, to=step.to, reason=step.reason)
+    return template.format(
+        digit=step.digit, to=step.to, reason=step.reason, detail=step.detail or ""
+    ).replace(" )", ")")
