@@ -10,12 +10,16 @@ from admin_web.views import (
     site_hours,
     site_ivr,
     site_nav,
+    site_number_admin,
     site_numbers,
     site_presence,
     site_queues,
+    site_stats,
     site_testcall,
     site_user_actions,
+    site_user_import,
     site_users,
+    voicemail_settings,
 )
 
 ALL = (
@@ -32,4 +36,8 @@ ALL = (
     site_calls.bp,
     site_testcall.bp,
     phone_settings.bp,
+    site_user_import.bp,  # before site_users: /users/import is not a user id
+    site_number_admin.bp,
+    site_stats.bp,
+    voicemail_settings.bp,
 )

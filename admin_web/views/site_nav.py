@@ -45,6 +45,7 @@ NAV: tuple[Section, ...] = (
             Entry("site_company.settings", "Company settings", ADMINS),
             Entry("site_numbers.index", "Numbers", ADMINS),
             Entry("site_users.index", "Users", ADMINS),
+            Entry("site_user_import.start", "Import users", ADMINS),  # issue 17
             Entry("library.index", "Message library", ADMINS),  # hook: message library
             Entry("pictures.company", "Profile pictures", ADMINS),  # message library (issue 6)
             Entry("site_ivr.index", "IVR menus", ADMINS),
@@ -58,6 +59,7 @@ NAV: tuple[Section, ...] = (
         "Call logs",
         (
             Entry("site_calls.index", "Call logs", TENANT_PEOPLE),
+            Entry("site_stats.index", "Call statistics", ADMINS),  # issue 17
             Entry("callbacks.index", "Call back", EVERYONE),  # incident response
         ),
     ),
@@ -85,6 +87,7 @@ NAV: tuple[Section, ...] = (
             Entry("site_forwarding.mine", "Forwarding", TENANT_PEOPLE),
             Entry("site_presence.mine", "Do not disturb", TENANT_PEOPLE),  # issue 17
             Entry("greeting.mine", "Voicemail greeting", TENANT_PEOPLE),  # hook: library
+            Entry("voicemail_settings.mine", "Voicemail settings", TENANT_PEOPLE),  # issue 17
             Entry("pictures.mine", "Profile picture", TENANT_PEOPLE),  # hook: library
             Entry("softphone.index", "Softphone", TENANT_PEOPLE),  # message library (issue 6)
             Entry("phone_settings.mine", "Phone", TENANT_PEOPLE),  # SIP front (issue 14)

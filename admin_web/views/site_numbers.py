@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from admin_web.auth import roles_required
@@ -23,22 +23,31 @@ from admin_web.views.site_common import (
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import ValidationError
 from pbx.services.library import slots
-from pbx.services.routing import numbers
+from pbx.services.routing import number_admin, numbers
 from pbx.services.routing.targets import load_target
 from storage.models import PhoneNumber, Tenant
 
 bp = Blueprint("site_numbers", __name__, url_prefix="/numbers")
 NUMBER_KINDS = ("ivr", "queue", "user", "voicemail", "external")
+ADD_KINDS = ("ivr", "queue", "user", "voicemail")  # a new number: inside the company first
 
 
 @bp.get("/")
 @roles_required("company_admin", "operator")
-def index() -> str:
-    """The company's numbers and where each one leads."""
+def index() -> Any:
+    """The company's numbers and where each one leads (menu keys and overflows too)."""
+    return show()
+
+
+def show(add_form: Form | None = None) -> Any:
+    """The list; for the operator also the form to add a number (`add_form`: its errors)."""
     tenant = site_tenant()
-    rows = [(n, load_target(n, "target")) for n in numbers.list_numbers(db(), tenant.id)]
+    found = numbers.list_numbers(db(), tenant.id)
+    rows = [(n, load_target(n, "target")) for n in found]
     names = choices(tenant, NUMBER_KINDS)
-    return render_template("site/numbers.html", rows=rows, names=_names(names))
+    leads = {n.id: number_admin.leads_of(db(), n) for n in found}
+    return render_form("site/numbers.html", add_form, rows=rows, names=_names(names),
+                       leads=leads, add_choices=choices(tenant, ADD_KINDS))  # fmt: skip
 
 
 def _names(found: Any) -> dict[str, dict[int, str]]:

@@ -11,6 +11,8 @@ expression.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,6 +23,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pbx.errors import ValidationError
+from pbx.services.audit import log as audit
+from pbx.services.common.actor import Actor
 from storage.models import CallLogEntry, Queue
 
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -198,3 +202,15 @@ def csv_rows(stats: CallStats) -> list[list[str]]:
     blank = [""] * 6
     rows += [["hour", f"{h:02d}", str(n), *blank] for h, n in enumerate(stats.hours)]
     return rows
+
+
+def export_csv(session: Session, actor: Actor, tenant_id: int, first: date, last: date) -> str:
+    """The statistics as CSV text; the export is audited like the call log's."""
+    found = call_stats(session, tenant_id, first, last)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(found))
+    audit.record(
+        session, actor, "calllog.stats_export", tenant_id=tenant_id,
+        new={"first": first.isoformat(), "last": last.isoformat()},
+    )  # fmt: skip
+    return out.getvalue()
