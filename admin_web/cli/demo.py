@@ -1,4 +1,5 @@
-"""`pbx demo`: a fresh demo switchboard served on 127.0.0.1, logins printed once."""
+"""`pbx demo`: a fresh demo switchboard served on 127.0.0.1 (the site and the SIP front),
+logins and phone credentials printed once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from admin_web.cli import demo_phone
 from admin_web.cli.serve import run_gunicorn
 from admin_web.runtime import Runtime
 from pbx.config import load_settings
@@ -32,6 +34,13 @@ CONFIG_NAME = "vaxel.toml"
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Default: $PBX_DATA_DIR/demo.")
 @click.option("--calls-per-day", default=40, show_default=True, type=click.IntRange(0, 5000))
 @click.option("--no-serve", is_flag=True, help="Set up and print the logins, then stop.")
+@click.option(
+    "--sip-port",
+    default=5060,
+    show_default=True,
+    type=click.IntRange(1024, 65535),
+    help="SIP front on 127.0.0.1 (a free port when this one is taken).",
+)
 def demo(
     ctx: click.Context,
     host: str,
@@ -40,8 +49,10 @@ def demo(
     data_dir: Path | None,
     calls_per_day: int,
     no_serve: bool,
+    sip_port: int,
 ) -> None:
-    """Fresh data directory, migrations, demo companies, then the site with gunicorn.
+    """Fresh data directory, migrations, demo companies, then the site with gunicorn and
+    the SIP front (`pbx phone serve`) on 127.0.0.1.
 
     `pbx demo breach` and `pbx demo media-loss` replay the two incidents instead."""
     if ctx.invoked_subcommand is not None:
@@ -54,6 +65,8 @@ def demo(
         "PBX_DATABASE_URL": f"sqlite:///{(data_dir / 'pbx.sqlite3').resolve()}",
         "PBX_SECRET_KEY": secrets.token_urlsafe(48),
         "PBX_PUBLIC_URL": f"http://{host}:{port}",
+        "PBX_SIP_HOST": demo_phone.SIP_HOST,
+        "PBX_SIP_PORT": str(demo_phone.pick_sip_port(sip_port)),
     }
     config = write_config(data_dir, env)
     settings = load_settings({**os.environ, **env})
@@ -63,16 +76,26 @@ def demo(
         rt.migrate()
         from fixtures.demo import load_demo
         from fixtures.demo_logins import issue_demo_logins
+        from fixtures.demo_phones import issue_demo_phones
 
         click.echo(load_demo(rt, calls_per_day=calls_per_day, progress=True).summary())
         with rt.unit_of_work() as session:
             logins = issue_demo_logins(session, settings)
+            phones = issue_demo_phones(session, settings)
     finally:
         rt.close()
     _print_logins(f"http://{host}:{port}/", logins)
     click.echo(f"Serve this demo again (same key, same logins): PBX_CONFIG={config} pbx serve")
-    if not no_serve:
+    if no_serve:
+        demo_phone.print_how_to_call(phones, settings, config, running=None)
+        return
+    front = demo_phone.start_front(env)  # the SIP front in a child process, the site here
+    try:
+        running = demo_phone.wait_until_answering(front, settings.sip_port)
+        demo_phone.print_how_to_call(phones, settings, config, running)
         run_gunicorn(host, port, workers, env, redis_url=settings.redis_url)
+    finally:
+        demo_phone.stop_front(front)
 
 
 def write_config(data_dir: Path, env: dict[str, str]) -> Path:

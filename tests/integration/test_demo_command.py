@@ -1,7 +1,10 @@
-"""`pbx demo` end to end: fresh data, demo companies, gunicorn serving, logins printed."""
+"""`pbx demo` end to end: fresh data, demo companies, gunicorn serving, logins printed; the
+SIP front beside the site, with phone credentials that a real baresip registers and calls
+with."""
 
 from __future__ import annotations
 
+import array
 import os
 import re
 import signal
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import wave
 from pathlib import Path
 
 PBX = [sys.executable, "-c", "from admin_web.cli import main; main()"]
@@ -21,7 +25,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_demo_serves_the_site_and_prints_logins(tmp_path: Path) -> None:
+def test_demo_serves_the_site_and_the_sip_front_and_prints_logins(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "PBX_DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen(
@@ -33,11 +37,12 @@ def test_demo_serves_the_site_and_prints_logins(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        output = _read_until(proc, "Second factor", timeout=180)
+        output = _read_until(proc, "Serve this demo's phones again", timeout=180)
         assert re.search(r"operator\s+operator@vaxel\.example\s+password: \S{20,}", output)
         assert output.count("company_admin") >= 3
         page = _get(f"http://127.0.0.1:{port}/", timeout=60)
         assert "Växel" in page
+        _call_the_demo_from_baresip(output, tmp_path)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
@@ -59,6 +64,61 @@ def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:
     )
     assert result.returncode != 0 and "not a demo directory" in result.stderr
     assert (tmp_path / "demo" / "precious.txt").read_text() == "keep me"
+
+
+def _call_the_demo_from_baresip(output: str, tmp_path: Path) -> None:
+    """The printed accounts line registers a real baresip, which dials the company's main
+    number and hears its welcome message (not silence)."""
+    import asyncio
+
+    from tests.phone.real_peers import start_baresip
+
+    front = re.search(r"SIP front: 127\.0\.0\.1:(\d+) \(UDP and TCP\), realm vaxel\n", output)
+    assert front, output
+    lines = re.findall(r"baresip \(~/\.baresip/accounts\): (\S+)", output)
+    assert len(lines) == 2 and all(f"@127.0.0.1:{front.group(1)};" in line for line in lines)
+    assert "+46852001000" in output and "333" in output and "pbx phone serve" in output
+
+    async def call() -> Path:
+        phone = await start_baresip(tmp_path, _silence(tmp_path / "mic.wav"), lines[0])
+        try:
+            await phone.event("REGISTER_OK", 15)
+            await phone.command("dial", "+46852001000")
+            await phone.event("CALL_ESTABLISHED", 15)
+            await asyncio.sleep(2.5)
+            await phone.command("hangup")
+            await phone.event("CALL_CLOSED", 10)
+        finally:
+            await phone.stop()
+        return phone.recordings[-1]
+
+    heard = asyncio.run(asyncio.wait_for(call(), 60))
+    with wave.open(str(heard)) as w:
+        samples = array.array("h", w.readframes(w.getnframes()))
+    assert len(samples) > 8000 and max(abs(x) for x in samples) > 1000  # the welcome, spoken
+
+
+def _silence(path: Path) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000 * 5)
+    return path
+
+
+def test_a_taken_sip_port_is_replaced_by_a_free_one_and_said(capsys) -> None:
+    from admin_web.cli.demo_phone import pick_sip_port
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = int(taken.getsockname()[1])
+        chosen = pick_sip_port(busy)
+    assert chosen != busy
+    said = capsys.readouterr().out
+    assert f"Port {busy} is taken: the demo's SIP front uses {chosen} instead." in said
+    free = free_port()
+    assert pick_sip_port(free) == free
 
 
 def _read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
