@@ -46,6 +46,7 @@ from storage.models import User
 log = logging.getLogger(__name__)
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO"
 SIP_ACTOR = cli_actor("sip")
+MD5_ONLY_AGENTS = ("baresip",)
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,7 @@ class PhoneWorker:
         if isinstance(message, SipResponse):
             self.legs.on_response(message, peer)
             return
-        if message.method != "ACK" and not self.guard.allow(
-            peer.host, time.monotonic(), message.headers.get("User-Agent") or ""
-        ):
+        if not self._admitted(message, peer):
             return
         handler = getattr(self, f"_on_{message.method.lower()}", None)
         if handler is None:
@@ -136,6 +135,14 @@ class PhoneWorker:
             await handler(message, peer)
         except SipParseError as exc:
             self._reply(message, peer, exc.status, exc.reason)
+
+    def _admitted(self, request: SipRequest, peer: Peer) -> bool:
+        """The flood guard looks at every request but the ACK and those of the trunk (the
+        carrier brings every company's calls from a few addresses: its volume is no flood)."""
+        if request.method == "ACK" or self.trunk.allows(peer):
+            return True
+        agent = request.headers.get("User-Agent") or ""
+        return self.guard.allow(peer.host, time.monotonic(), agent)
 
     def _reply(
         self,
@@ -255,6 +262,8 @@ class PhoneWorker:
 
     def _challenge(self, request: SipRequest, peer: Peer, now: float, stale: bool = False) -> None:
         values = digest.challenges(self.switchboard.realm, self.nonce_secret, now, stale=stale)
+        if _md5_only(request.headers.get("User-Agent") or ""):
+            values = [value for value in values if "algorithm=MD5" in value]
         self._reply(request, peer, 401, "Unauthorized", [("WWW-Authenticate", v) for v in values])
 
     # --- calls -----------------------------------------------------------------------
@@ -317,6 +326,14 @@ class PhoneWorker:
 
     def unavailable(self, call: SipCall) -> None:
         call.post(Unavailable(at=call.clock()))
+
+
+def _md5_only(user_agent: str) -> bool:
+    """Phones that fail on any challenge they cannot answer instead of picking one they can
+    (RFC 8760 §2.4): libre-based baresip before SHA-256 support fails REGISTER with ENOSYS
+    when a SHA-256 challenge is among them. They are offered MD5 alone; everyone else
+    SHA-256 first, then MD5."""
+    return user_agent.lower().startswith(MD5_ONLY_AGENTS)
 
 
 def request_user(uri: str) -> str:
