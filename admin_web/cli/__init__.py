@@ -24,6 +24,7 @@ from admin_web.cli.listing import numbers, tenants, users
 from admin_web.cli.messages import messages
 from admin_web.cli.phone import phone
 from admin_web.cli.serve import serve
+from admin_web.cli.site_admin import voicemail  # also numbers add/remove, users import, stats
 from admin_web.cli.traffic import traffic_group
 
 
@@ -52,6 +53,7 @@ cli.add_command(incident)
 register_demo_commands(demo, incident)
 cli.add_command(messages)
 cli.add_command(phone)
+cli.add_command(voicemail)
 
 
 def main(argv: list[str] | None = None) -> Any:
