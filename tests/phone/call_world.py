@@ -40,8 +40,15 @@ PROMPTS = {"welcome": (1.0, 11), "main": (2.0, 12), "support": (1.5, 13), "greet
 
 
 def pcm_of(seconds: float, seed: int) -> np.ndarray:
-    """Speech-like 8 kHz samples (syllable bursts of a voice with harmonics)."""
-    return (speech_like(seconds, rate=8000, seed=seed) * 32767).astype(np.int16)
+    """Speech-like 8 kHz samples that no other stretch resembles: noise coloured like a
+    voice (low-passed) under the syllable envelope of `speech_like`. A periodic voice would
+    correlate with any other voiced stretch, so what was heard could not be told apart."""
+    rng = np.random.default_rng(seed)
+    noise = np.convolve(rng.standard_normal(int(seconds * 8000)), np.hanning(6), "same")
+    envelope = np.abs(speech_like(seconds, rate=8000, seed=seed))
+    envelope = np.convolve(envelope, np.ones(80) / 80, "same")
+    shaped = noise * envelope / max(float(envelope.max()), 1e-9)
+    return (shaped / max(float(np.abs(shaped).max()), 1e-9) * 20000).astype(np.int16)
 
 
 def wav_of(pcm: np.ndarray) -> bytes:
@@ -71,6 +78,7 @@ class PhoneWorld:
     trunk_port: int  # the trunk's SIP port: only 127.0.0.1:<this> is the trunk
     prompts: dict[str, np.ndarray] = field(default_factory=dict)
     credentials: dict[str, phones.PhoneCredentials] = field(default_factory=dict)
+    slot_ids: dict[str, int] = field(default_factory=dict)
 
     def worker(self) -> PhoneWorker:
         return build_worker(
@@ -95,7 +103,7 @@ def build_world(db_url: str, data_dir: Path) -> PhoneWorld:
         world.tenant_id = tenant.id
         for name, slot in _prompt_slots(session, tenant.id).items():
             pcm = pcm_of(*PROMPTS[name])
-            world.prompts[name] = pcm
+            world.prompts[name], world.slot_ids[name] = pcm, slot.id
             slots.add_version(
                 session, blobs, SYSTEM, slot, wav_of(pcm), source="demo",
                 duration_ms=len(pcm) // 8,

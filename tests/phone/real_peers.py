@@ -14,9 +14,10 @@ import json
 import os
 import shutil
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -26,6 +27,8 @@ from tests.phone.call_world import LOOPBACK, free_port
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SIPP_PCAPS = Path("/usr/share/sip-tester")
+T = TypeVar("T")
+BARESIP_RTP = range(33000, 34000)
 PCAP_SOURCE_PORT = 49176  # SIPp streams a pcap from its recorded source port (its key pcaps')
 
 
@@ -36,6 +39,11 @@ def require(binary: str) -> str:
             pytest.fail(f"{binary} must be installed under CI (scripts/bootstrap installs it)")
         pytest.skip(f"{binary} is not installed (outside CI only)")
     return path
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+    """Run one test's coroutine on a fresh event loop, with a hard time limit."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 async def wait_for(check: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
@@ -75,6 +83,23 @@ async def sipp(
         text += errors.read_text(errors="replace")[-3000:]
     assert process.returncode == 0, f"SIPp failed ({process.returncode}):\n{text}"
     return text
+
+
+def write_pcap(path: Path, rtp_packets: list[bytes], *, sport: int, dport: int) -> None:
+    """A classic pcap (Ethernet, IPv4, UDP) of RTP packets 20 ms apart, as SIPp's
+    `play_pcap_audio` reads it."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for i, packet in enumerate(rtp_packets):
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(packet), 0) + packet
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
+            bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]),
+        ) + udp  # fmt: skip
+        frame = b"\x00" * 12 + b"\x08\x00" + ip
+        micros = i * 20_000
+        out.append(struct.pack("<IIII", 1_000_000 + micros // 10**6, micros % 10**6,
+                               len(frame), len(frame)) + frame)  # fmt: skip
+    path.write_bytes(b"".join(out))
 
 
 def pcmu_packets(pcm: np.ndarray, ssrc: int = 0x5EED) -> list[bytes]:
@@ -271,7 +296,7 @@ def baresip_config(home: Path, sip_port: int, ctrl_port: int, source: Path) -> N
     (home / "config").write_text(
         f"""poll_method epoll
 sip_listen {LOOPBACK}:{sip_port}
-net_interface lo
+net_interface 127.0.0.1
 audio_source aufile,{source}
 audio_player aubridge,nowhere
 audio_alert aubridge,nowhere
@@ -279,7 +304,7 @@ ausrc_srate 8000
 auplay_srate 8000
 ausrc_channels 1
 auplay_channels 1
-rtp_ports 33000-33999
+rtp_ports {BARESIP_RTP.start}-{BARESIP_RTP.stop - 1}
 audio_buffer 20-160
 jitter_buffer_delay 0-4
 module_path /usr/lib/baresip/modules
@@ -289,6 +314,7 @@ module aufile.so
 module aubridge.so
 module sndfile.so
 module_app account.so
+module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen {LOOPBACK}:{ctrl_port}
 snd_path {home / "heard"}
@@ -305,11 +331,11 @@ async def start_baresip(
     phone = Baresip(home, free_port(), free_port())
     baresip_config(home, phone.sip_port, phone.ctrl_port, source)
     (home / "accounts").write_text(account + "\n")
-    phone.process = await asyncio.create_subprocess_exec(
-        require("baresip"), "-f", str(home), "-4",
-        stdin=asyncio.subprocess.DEVNULL, stdout=(home / "log").open("wb"),
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    with (home / "log").open("wb") as log_file:  # the child keeps its own descriptor
+        phone.process = await asyncio.create_subprocess_exec(
+            require("baresip"), "-f", str(home), "-4", "-s",
+            stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
     for _ in range(200):  # ctrl_tcp listens once the modules are loaded
         try:
             phone._reader, phone._writer = await asyncio.open_connection(LOOPBACK, phone.ctrl_port)

@@ -20,7 +20,6 @@ from storage.models import CallLogEntry, VoicemailMessage
 from tests.integration.switchboard_world import CALLER, MAIN
 from tests.phone import call_scenarios as s
 from tests.phone.call_world import MENU_TIMEOUT, PROMPTS, RTP_PORTS, PhoneWorld, pcm_of
-from tests.phone.peers import run, write_pcap
 from tests.phone.real_peers import (
     PCAP_SOURCE_PORT,
     SIPP_PCAPS,
@@ -29,9 +28,11 @@ from tests.phone.real_peers import (
     capture,
     heard,
     pcmu_packets,
+    run,
     similarity,
     sipp,
     wait_for,
+    write_pcap,
 )
 
 WORKER_RTP = range(RTP_PORTS[0], RTP_PORTS[1] + 1)
