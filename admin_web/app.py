@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from admin_web import auth, db, errors, i18n, ratelimit, security_headers
+from admin_web import auth, db, errors, i18n, ratelimit, request_values, security_headers
 from admin_web.blueprints import register_blueprints
 from admin_web.runtime import Runtime
 from pbx.config import Settings, load_settings
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     i18n.init_app(app)
     security_headers.init_app(app)
     errors.init_app(app)
+    request_values.init_app(app)  # ids out of range: 404; NUL in any value: 400
     auth.init_app(app)
     register_blueprints(app)
     ratelimit.init_app(app)  # after the blueprints: it applies the views' declared limits

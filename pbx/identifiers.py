@@ -56,7 +56,17 @@ def extension(value: str) -> str:
     return value
 
 
+# Characters no name may hold: NUL and the other control characters (PostgreSQL refuses NUL
+# outright), and the bidirectional embeddings, overrides and isolates that make a name read
+# differently from what it is ("Trojan Source", U+202A–U+202E and U+2066–U+2069).
+_FORBIDDEN_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def name(value: str, field: str = "name", max_length: int = 200) -> str:
+    if _FORBIDDEN_IN_NAMES.search(value.replace("\t", " ").replace("\n", " ").replace("\r", " ")):
+        raise ValidationError(
+            field, "must not contain control or text-direction characters", code="bad_characters"
+        )
     value = " ".join(value.split())
     if not value:
         raise ValidationError(field, "must not be empty")

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from admin_web.auth import accounts_config, reauth_required, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
+from admin_web.request_values import parse_id
 from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import parse_window, tenant_choices, tenant_of_form
 from admin_web.views.site_common import Form, actor, render_form
@@ -100,7 +101,7 @@ def forwarding() -> Any:
 @reauth_required
 def revert() -> Response:
     """Undo the ticked changes in one action."""
-    ids = [int(v) for v in request.form.getlist("event_id") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("event_id")) if i is not None]
     if not ids:
         flash(_("Tick at least one change."), "error")
         return redirect(url_for("operator_contain.forwarding"))

@@ -20,6 +20,7 @@ from admin_web.auth import current_actor, recently_reauthenticated
 from admin_web.db import db
 from admin_web.destination_text import refusal_text
 from admin_web.i18n import gettext
+from admin_web.request_values import parse_id, parse_int
 from pbx.errors import DestinationRefused, PbxError, ValidationError
 from pbx.services.common.actor import Actor
 from pbx.services.common.scope import get_in_tenant, get_scoped
@@ -48,6 +49,7 @@ REASONS: dict[str, str] = {
     "last_admin": "The company needs at least one active administrator.",
     "taken": "This extension is already taken in this company.",
     "too_many": "Too many calls match: narrow the dates.",
+    "bad_characters": "Names may not contain control characters or text-direction characters.",
     "script_too_long": "The script text can be at most 2000 characters.",
     "title_missing": "Give the incident a title.",
 }
@@ -139,17 +141,25 @@ class Form:
         return str(self.values.get(name, default) or default)
 
     def integer(self, name: str, default: int | None = None) -> int | None:
+        """A whole number within 64 bits (`request_values.parse_int`); else a field error."""
         raw = self.text(name).strip()
         if not raw:
             return default
-        try:
-            return int(raw)
-        except ValueError:
+        value = parse_int(raw)
+        if value is None:
             self.errors[name] = gettext("Enter a whole number.")
             return default
+        return value
 
     def optional_id(self, name: str) -> int | None:
-        return self.integer(name, None)
+        """An object's id (1 … 2**63-1) or nothing chosen; else a field error."""
+        raw = self.text(name).strip()
+        if not raw:
+            return None
+        value = parse_id(raw)
+        if value is None:
+            self.errors[name] = gettext("Choose one of the listed items.")
+        return value
 
     def fail(self, exc: ValidationError) -> None:
         self.errors[exc.field] = error_text(exc)

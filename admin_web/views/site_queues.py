@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from admin_web.auth import roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
+from admin_web.request_values import parse_id
 from admin_web.views.site_common import (
     Form,
     actor,
@@ -137,5 +138,5 @@ def _members(form: Form) -> list[int]:
     """Checked members, in the order given by their position fields (then by extension)."""
     values = form.values
     chosen = values.getlist("members") if hasattr(values, "getlist") else []
-    ids = [int(v) for v in chosen if str(v).isdigit()]
+    ids = [i for i in map(parse_id, chosen) if i is not None]
     return sorted(ids, key=lambda i: form.integer(f"position_{i}", 999) or 999)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from admin_web.db import db
+from admin_web.request_values import parse_id
 from admin_web.views.site_common import Form
 from pbx.errors import ValidationError
 from pbx.services.routing import ivr, queues
@@ -58,8 +59,8 @@ def parse_target(form: Form, prefix: str, kinds: tuple[str, ...]) -> Target:
         return Target("external", external=form.text(f"{prefix}_external").strip())
     if kind == "hangup":
         return Target("hangup")
-    raw = form.text(f"{prefix}_{kind}").strip()
-    if not raw.isdigit():
+    chosen = parse_id(form.text(f"{prefix}_{kind}"))
+    if chosen is None:
         raise ValidationError(prefix, "Choose where calls go.")
     column = {"user": "user_id", "voicemail": "user_id", "ivr": "ivr_id", "queue": "queue_id"}
-    return Target(kind, **{column[kind]: int(raw)})
+    return Target(kind, **{column[kind]: chosen})

@@ -85,8 +85,13 @@ def get_in_tenant(
     return obj
 
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit columns: a larger one is no row (not an error)
+
+
 def _is_int_like(value: object) -> bool:
-    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _visible(session: Session, actor: Actor, obj: object) -> bool:

@@ -2,8 +2,9 @@
 
 An upload is decoded by content and re-encoded by Pillow (`pbx.media.pictures`), cropped
 square; only the re-encoded picture is stored (the upload as sent, with its EXIF: GPS
-position, camera serial…, is never written to the blob store, so no backup holds it). A picture whose file is gone or fails its hash counts
-as missing: the site shows a placeholder and lists the user for re-upload.
+position, camera serial…, is never written to the blob store, so no backup holds it). A
+picture whose file is gone or fails its hash counts as missing: the site shows a placeholder
+and lists the user for re-upload.
 """
 
 from __future__ import annotations
