@@ -120,6 +120,7 @@ def test_dashboard_counts_each_way_back_and_what_is_still_missing(
         "welcome": (1, 1, 0, 0, 0),
         "ivr": (1, 0, 1, 0, 0),
         "queue": (1, 0, 0, 0, 1),
+        "hold": (0, 0, 0, 0, 0),  # messages on hold are counted too (none lost here)
         "greeting": (1, 0, 0, 1, 0),
         "other": (0, 0, 0, 0, 0),
         "voicemail": (1, 0, 0, 0, 1),

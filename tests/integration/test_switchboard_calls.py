@@ -85,7 +85,8 @@ def test_ivr_to_the_queue_answered_writes_every_leg(
     session: Session, file_blobs: FileBlobStore, tenant: Tenant
 ) -> None:
     result = call(session, file_blobs, tenant, CallRequest(CALLER, MAIN, dtmf="1"))
-    assert kinds(result)[:5] == ["prompt", "prompt", "dtmf", "prompt", "ring"]
+    # welcome, menu, key 1, queue message, the caller's position, the message on hold, ring
+    assert kinds(result)[:7] == ["prompt", "prompt", "dtmf", "prompt", "prompt", "prompt", "ring"]
     assert result.trace.disposition == "answered"
     rows = session.scalars(
         select(CallLogEntry).where(CallLogEntry.id.in_(result.call_log_ids))
