@@ -177,3 +177,13 @@ def test_a_user_cannot_open_a_colleagues_phone(as_user, company: Company) -> Non
     assert as_user.get(page).status_code == 403
     token = csrf(as_user, "/my/phone")
     assert as_user.post(f"{page}/credentials", data={"csrf_token": token}).status_code == 403
+
+
+def test_the_route_walker_covers_the_admins_phone_routes(app: Flask) -> None:
+    """So the tenant-isolation and CSRF walks try them with another company's ids."""
+    from tests.web.route_walk import object_rules, unplaceable
+
+    walked = {(rule.rule, method) for rule in object_rules(app) for method in rule.methods or ()}
+    assert ("/users/<user_id>/phone", "GET") in walked
+    assert ("/users/<user_id>/phone/credentials", "POST") in walked
+    assert unplaceable(app) == []
