@@ -62,13 +62,18 @@ def wav_of(pcm: np.ndarray) -> bytes:
 
 
 def free_port() -> int:
-    """A UDP and TCP port free on 127.0.0.1 right now (for peers that need a fixed one)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind((LOOPBACK, 0))
-        port = int(udp.getsockname()[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind((LOOPBACK, port))
-    return port
+    """A port free for UDP and TCP on 127.0.0.1 right now (for peers that need a fixed one)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((LOOPBACK, 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((LOOPBACK, port))
+                except OSError:  # taken for TCP by someone else: try another
+                    continue
+                return port
+    raise OSError("no free port on 127.0.0.1")
 
 
 @dataclass
