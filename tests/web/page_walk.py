@@ -1,0 +1,121 @@
+"""Every page a person can open, for tests that read what the pages say (issue 16).
+
+`demo_people(app)` loads the demo companies and makes a company admin, a user and an operator
+(administering the first company). `pages(app, client, ids)` GETs every route of the url map
+that needs no token, with the walker's ids for object routes, and yields the HTML pages that
+answered 200 — so a page added later is read too without anyone listing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from fixtures.demo import load_demo
+from pbx.services.common.scope import tenant_by_slug
+from storage.models import Tenant, User
+from tests.web.accounts import make_account
+from tests.web.conftest import AuthActions, csrf_token
+from tests.web.route_walk import NOT_OBJECT_ARGS, VALUES, ids_owned_by, model_for, object_rules
+
+COMPANY = "bergstrom-bygg"
+# GET routes that are not pages to read (they sign out, or stream files).
+SKIPPED = frozenset({"/logout", "/favicon.ico"})
+
+
+@dataclass(frozen=True)
+class Page:
+    role: str
+    url: str
+    html: str
+
+
+def demo_people(app: Flask) -> dict[str, Any]:
+    """Accounts on the demo data: {"admin": (user, password, secret), "user": …,
+    "operator": …, "tenant_id": …, "ids": {model: id}}."""
+    runtime = app.extensions["pbx"]
+    load_demo(runtime, calls_per_day=2)
+    with runtime.unit_of_work() as s:
+        tenant = tenant_by_slug(s, COMPANY)
+        people: dict[str, Any] = {
+            "admin": make_account(s, tenant, role="company_admin", extension="9911"),
+            "user": _demo_user(s, tenant.id),
+            "operator": make_account(s, None, role="operator"),
+            "tenant_id": tenant.id,
+        }
+        people["ids"] = _ids(s, app, tenant.id, people["user"][0].id)
+    return people
+
+
+def _demo_user(s: Session, tenant_id: int) -> tuple[User, str, str | None]:
+    # Signing in needs a known password: a user beside the demo's own.
+    tenant = s.get(Tenant, tenant_id)
+    return make_account(s, tenant, role="user", extension="9912", totp=True)
+
+
+def _ids(s: Session, app: Flask, tenant_id: int, user_id: int) -> dict[type, int]:
+    ids: dict[type, int] = {}
+    needed = {model_for(arg) for rule in object_rules(app) for arg in rule.arguments} - {None}
+    for model in needed:
+        owned = [user_id] if model is User else ids_owned_by(s, model, tenant_id)
+        if owned:
+            ids[model] = owned[0]  # type: ignore[index]
+    return ids
+
+
+def sign_in(app: Flask, account: tuple, tenant_id: int | None = None) -> FlaskClient:
+    client = app.test_client()
+    auth = AuthActions(app, client)
+    user, password, secret = account
+    auth.login(user.email, password, secret)
+    if tenant_id is not None:
+        token = csrf_token(client, "/account/sessions")
+        client.post("/company/choose", data={"csrf_token": token, "tenant_id": str(tenant_id)})
+    return client
+
+
+def set_language(client: FlaskClient, language: str) -> None:
+    with client.session_transaction() as state:
+        state["lang"] = language
+
+
+def urls(app: Flask, ids: dict[type, int]) -> list[str]:
+    found: list[str] = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.arguments & NOT_OBJECT_ARGS:
+            continue
+        values: dict[str, Any] = {}
+        for arg in rule.arguments:
+            model = model_for(arg)
+            if arg in VALUES:
+                values[arg] = VALUES[arg]
+            elif model in ids:
+                values[arg] = ids[model]  # type: ignore[index]
+        if len(values) != len(rule.arguments):
+            continue
+        built = rule.build(values, append_unknown=False)
+        if built is not None and built[1] not in SKIPPED:
+            found.append(built[1])
+    return sorted(set(found))
+
+
+def pages(app: Flask, client: FlaskClient, role: str, ids: dict[type, int]) -> Iterator[Page]:
+    for url in urls(app, ids):
+        response = client.get(url)
+        if response.status_code == 200 and response.mimetype == "text/html":
+            yield Page(role, url, response.get_data(as_text=True))
+
+
+def all_pages(app: Flask, people: dict[str, Any], language: str = "sv") -> Iterator[Page]:
+    """Every page, as the company admin, the user and the operator (administering the
+    company), in `language`."""
+    for role in ("admin", "user", "operator"):
+        tenant = people["tenant_id"] if role == "operator" else None
+        client = sign_in(app, people[role], tenant)
+        set_language(client, language)
+        yield from pages(app, client, role, people["ids"])
