@@ -47,9 +47,15 @@ def email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def looks_like_extension(value: str) -> bool:
+    """2–6 digits, not starting with 0: the one extension pattern (a destination that is not
+    one is read as an outside number)."""
+    return _EXTENSION_RE.match(value) is not None
+
+
 def extension(value: str) -> str:
     value = value.strip()
-    if not _EXTENSION_RE.match(value):
+    if not looks_like_extension(value):
         raise ValidationError("extension", "extension must be 2–6 digits, not starting with 0")
     if value in RESERVED_EXTENSIONS:
         raise ValidationError("extension", f"{value} is the voicemail service number")

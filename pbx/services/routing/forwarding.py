@@ -5,12 +5,12 @@ The engine checks every forwarded leg again at call time; this is the first of t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pbx import identifiers
 from pbx.errors import PermissionDenied, ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -19,7 +19,6 @@ from storage.models import ForwardingRule, Tenant, User, utcnow
 
 KINDS = ("unconditional", "busy", "no_answer", "unavailable")
 MAX_CHAIN = 5
-_EXTENSION_RE = re.compile(r"^[1-9][0-9]{1,5}$")
 
 
 def rule_state(rule: ForwardingRule | None) -> dict[str, Any] | None:
@@ -101,7 +100,7 @@ def _check_actor(actor: Actor, user: User) -> None:
 
 
 def _destination(session: Session, tenant: Tenant, user: User, text: str) -> tuple[str, str]:
-    if _EXTENSION_RE.match(text):
+    if identifiers.looks_like_extension(text):
         target = session.scalar(
             select(User).where(User.tenant_id == tenant.id, User.extension == text)
         )

@@ -12,7 +12,6 @@ early so a refused number is refused with its reason before the user is asked to
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pbx.errors import NotFound, ValidationError
+from pbx.identifiers import looks_like_extension
 from pbx.security.tokens import hash_token, is_expired, issue_token, looks_like_token
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -30,7 +30,6 @@ from pbx.services.routing.targets import external_number
 from storage.models import ForwardingNotice, ForwardingRule, OutboxMessage, Tenant, User, utcnow
 
 NOTICE_LIFETIME = timedelta(days=7)
-_EXTENSION_RE = re.compile(r"^[1-9][0-9]{1,5}$")
 ReviewLink = Callable[[str], str]  # token → absolute URL of the review page
 Suspend = Callable[[Session, Actor, User], object]
 
@@ -40,7 +39,7 @@ def external_destination(tenant: Tenant, destination: str) -> str | None:
     re-authentication), None for an extension. A refused number raises ValidationError
     with its reason."""
     text = destination.strip()
-    if _EXTENSION_RE.match(text):
+    if looks_like_extension(text):
         return None
     return external_number(tenant, text, "destination")
 
