@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import signal
 from dataclasses import asdict, replace
@@ -14,6 +15,7 @@ from typing import Any
 from admin_web.runtime import Runtime
 from pbx.config import Settings, rtp_port_range
 from pbx.media.tts import build_tts
+from pbx.phone.edge import Edge
 from pbx.phone.media import MediaConfig
 from pbx.phone.switchboard import Switchboard
 from pbx.phone.transport import TransportConfig
@@ -40,7 +42,15 @@ def build_worker(runtime: Runtime, **overrides: Any) -> PhoneWorker:
         transport_config=TransportConfig(host=settings.sip_host, port=settings.sip_port),
         media_config=MediaConfig(host=settings.sip_host, port_min=low, port_max=high),
         trunk=Trunk(settings.trunk_hosts, _address(settings.trunk_address)),
+        edge=Edge(settings.sip_edge_hosts),
+        nonce_secret=nonce_secret(settings.require_secret_key()),
     )
+
+
+def nonce_secret(secret_key: str) -> bytes:
+    """The key of the digest nonces, the same in every worker: behind the edge a phone's
+    answer to one worker's challenge may reach another."""
+    return hmac.new(secret_key.encode("utf-8"), b"vaxel sip digest nonces v1", "sha256").digest()
 
 
 def _address(text: str) -> tuple[str, int] | None:

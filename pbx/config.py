@@ -48,6 +48,9 @@ class Settings:
     sip_realm: str = "vaxel"
     trunk_hosts: tuple[str, ...] = ()
     trunk_address: str = ""
+    # Behind a SIP edge (Kamailio, `pbx phone serve --workers N --edge`): the edge's addresses
+    # (host or host:port). Requests it relays say where they came from; that is believed.
+    sip_edge_hosts: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -110,7 +113,7 @@ def _coerce(values: dict[str, Any]) -> Settings:
         values["secret_key_fallbacks"] = tuple(values["secret_key_fallbacks"])
     if "backup_dir" in values:
         values["backup_dir"] = Path(values["backup_dir"])
-    for name in ("tts_engines", "trunk_hosts"):
+    for name in ("tts_engines", "trunk_hosts", "sip_edge_hosts"):
         if isinstance(values.get(name), str):
             values[name] = tuple(e.strip() for e in values[name].split(",") if e.strip())
     if "sip_port" in values:

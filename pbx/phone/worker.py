@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from pbx.engine import actions as a
 from pbx.engine.events import Dtmf, Unavailable
 from pbx.phone.call import Origin, SipCall
+from pbx.phone.edge import Edge
 from pbx.phone.guard import FloodGuard
 from pbx.phone.media import MediaConfig, MediaEngine
 from pbx.phone.switchboard import Switchboard
@@ -78,6 +79,7 @@ class PhoneWorker:
     media_config: MediaConfig = field(default_factory=MediaConfig)
     trunk: Trunk = field(default_factory=Trunk)
     guard: FloodGuard = field(default_factory=FloodGuard)
+    edge: Edge = field(default_factory=Edge)  # Kamailio in front: it names the real source
     nonce_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     calls: dict[str, SipCall] = field(default_factory=dict)
     transport: SipTransport = field(init=False)
@@ -138,11 +140,13 @@ class PhoneWorker:
 
     def _admitted(self, request: SipRequest, peer: Peer) -> bool:
         """The flood guard looks at every request but the ACK and those of the trunk (the
-        carrier brings every company's calls from a few addresses: its volume is no flood)."""
-        if request.method == "ACK" or self.trunk.allows(peer):
+        carrier brings every company's calls from a few addresses: its volume is no flood)
+        and of the edge itself (its probes); behind the edge, at the source it names."""
+        source = self.edge.source(request, peer)
+        if request.method == "ACK" or source is None or self.trunk.allows(source):
             return True
         agent = request.headers.get("User-Agent") or ""
-        return self.guard.allow(peer.host, time.monotonic(), agent)
+        return self.guard.allow(source.host, time.monotonic(), agent)
 
     def _reply(
         self,
@@ -245,7 +249,7 @@ class PhoneWorker:
             except digest.StaleNonce:
                 return "stale"
             except digest.DigestRejected as exc:
-                _audit_failure(session, request, peer, str(exc))
+                _audit_failure(session, request, self.edge.source(request, peer) or peer, str(exc))
                 return "refused"
             return _caller(session, box, username)
 
@@ -253,11 +257,12 @@ class PhoneWorker:
         if result == "stale":
             self._challenge(request, peer, now, stale=True)
             return None
+        source = self.edge.source(request, peer) or peer
         if not isinstance(result, Caller):
-            self.guard.failed_auth(peer.host, time.monotonic())
+            self.guard.failed_auth(source.host, time.monotonic())
             self._reply(request, peer, 403, "Forbidden")
             return None
-        self.guard.succeeded(peer.host)
+        self.guard.succeeded(source.host)
         return result
 
     def _challenge(self, request: SipRequest, peer: Peer, now: float, stale: bool = False) -> None:
@@ -304,7 +309,8 @@ class PhoneWorker:
 
     async def _origin(self, request: SipRequest, peer: Peer) -> Origin | None:
         dialled = request_user(request.uri)
-        if self.trunk.allows(peer):
+        source = self.edge.source(request, peer)
+        if source is not None and self.trunk.allows(source):
             return await self._from_trunk(request, peer, dialled)
         caller = await self._authenticate(request, peer)
         if caller is None:
