@@ -152,8 +152,11 @@ def feed(
     call: LiveCall,
     event: PhoneEvent,
     audio: bytes | None = None,
+    heard: Heard | None = None,
 ) -> LiveCall:
-    """Apply what the phone did (with the take it recorded, if any) and return the call."""
+    """Apply what the phone did (with the take it recorded, if any) and return the call.
+    `audio` is a recording the browser uploaded; `heard` one the server recorded itself
+    from the call's audio stream (WebRTC), already in the master format."""
     if call.status == "ended":
         call.steps = []
         return call
@@ -167,6 +170,8 @@ def feed(
     done: list[Action] = []
     if audio is not None:
         done = _take(session, driver, records, call, audio)
+    elif heard is not None:
+        done = _heard(session, driver, records, call, heard)
     done += driver.feed(_event(event, _clock(call)), records)
     return _finish(session, call, driver.state, phone, records, done)
 
@@ -207,6 +212,33 @@ def _take(
     session.flush()
     received = AudioReceived(master.duration_ms / 1000, at=_clock(call))
     return driver.feed(received, records)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A take the server recorded from the call's audio stream: master WAV (empty when
+    nothing was heard), its length, and whether it holds any speech."""
+
+    master: bytes
+    duration_ms: int
+    silent: bool
+
+
+def _heard(
+    session: Session, driver: CallDriver, records: CallRecords, call: LiveCall, heard: Heard
+) -> list[Action]:
+    phase = driver.state.phase
+    if not isinstance(phase, CallbackRecording | ServiceRecording):
+        return []
+    if heard.silent or not heard.master:
+        silence = AudioReceived(heard.duration_ms / 1000, silent=True, at=_clock(call))
+        return driver.feed(silence, records)
+    session.add(
+        LiveCallTake(call_id=call.id, take=phase.take, master=heard.master,
+                     original=heard.master, duration_ms=heard.duration_ms)
+    )  # fmt: skip
+    session.flush()
+    return driver.feed(AudioReceived(heard.duration_ms / 1000, at=_clock(call)), records)
 
 
 def take_audio(session: Session, call: LiveCall, take: int) -> bytes:

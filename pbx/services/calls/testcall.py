@@ -58,11 +58,7 @@ def run_test_call(
     """Call one of the company's numbers; `phones` says what every extension does when it
     rings (answer, busy, no_answer), to walk the forwarding and voicemail paths too; `at`
     is the local (Stockholm) time to try it as ("Provringa som om det vore …"; None: now)."""
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
-    number = get_scoped(session, actor, PhoneNumber, number_id)
-    if number.tenant_id != tenant.id:
-        raise NotFound(f"PhoneNumber {number_id} not found")
+    number = number_to_call(session, actor, tenant, number_id)
     keys = _keys(keys)
     if phones not in PHONES:
         raise ValidationError("phones", "choose what the phones do")
@@ -79,6 +75,19 @@ def run_test_call(
     trace = simulate_request(session, snapshot, request, call_id="provringa")
     names = {user.ext: user.name for user in snapshot.users}
     return CallCheck(number, keys, phones, trace, names, request.local_time)
+
+
+def number_to_call(
+    session: Session, actor: Actor, tenant: Tenant, number_id: object
+) -> PhoneNumber:
+    """One of the company's numbers, for its administrators (a test call, "Ring upp");
+    another company's number is NotFound."""
+    if not actor.can_manage_tenant(tenant.id):
+        raise PermissionDenied("not an administrator of this company")
+    number = get_scoped(session, actor, PhoneNumber, number_id)
+    if number.tenant_id != tenant.id:
+        raise NotFound(f"PhoneNumber {number_id} not found")
+    return number
 
 
 def _keys(text: str) -> str:
