@@ -23,6 +23,7 @@ from admin_web.views import (
     pictures,
     site_blueprints,
     softphone,
+    softphone_rtc,
 )
 
 
@@ -52,6 +53,7 @@ def _register_library(app: Flask) -> None:
     """Message library and media (issue 6): library, media files, greeting, pictures,
     softphone. The library's audio and record pages add routes to its blueprint."""
     assert library_audio and library_record  # imported for the routes they add
+    assert softphone_rtc  # the softphone's WebRTC signalling, on its blueprint
     for blueprint in (library.bp, media.bp, greeting.bp, pictures.bp, softphone.bp):
         app.register_blueprint(blueprint)
 

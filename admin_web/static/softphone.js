@@ -22,6 +22,7 @@
   var finishPlayback = null;
   var audioContext = null;
   var polling = null;
+  var rtc = null;           // the call carried over WebRTC (webrtc_call.js), when it is
 
   function setState(state, message) {
     panel.setAttribute("data-state", state);
@@ -206,7 +207,51 @@
     el("softphone-ring").hidden = true;
     context();  // a click: sound may start now
     keypad(kind === "answer");
+    if (kind === "answer" && useRtc() && call && call.rtc_url) {
+      startRtc(call.rtc_url);
+      return;
+    }
     send(kind);
+  }
+
+  /* --- a call over WebRTC: heard live, recorded on the server --------------------------- */
+
+  function useRtc() { return !!(window.VaxelRtc && window.VaxelRtc.supported); }
+
+  function startRtc(url) {
+    generation += 1;  // the HTTP steps of this call stop here
+    window.clearTimeout(timer);
+    window.clearTimeout(ringTimer);
+    stopPlayback();
+    stopPolling();
+    keypad(true);
+    setState("connecting", text("connected"));
+    return window.VaxelRtc.connect({
+      url: url,
+      csrf: panel.getAttribute("data-csrf"),
+      loopback: panel.getAttribute("data-rtc-loopback") === "1",
+      onState: rtcState,
+      onNoMicrophone: function () {
+        panel.setAttribute("data-microphone", "none");
+        log(text("nomic-listen"));
+        el("softphone-note").textContent = text("nomic-listen");
+      },
+      onFigures: function (f) {
+        panel.setAttribute("data-heard-energy", String(f.energy));
+        panel.setAttribute("data-heard-packets", String(f.packets));
+        panel.setAttribute("data-candidates", JSON.stringify(f.exchanged.concat(f.pair)));
+      }
+    }).then(function (connected) { rtc = connected; }, function (error) {
+      log(error.message);
+      ended({outcome: "failed"});
+    });
+  }
+
+  function rtcState(state, message) {
+    if (state === "ended") { rtc = null; ended({outcome: message.outcome || ""}); return; }
+    if (state === "connected" || state === "playing" || state === "recording") {
+      setState(state, text(state));
+    }
   }
 
   function ended(view) {
@@ -225,6 +270,7 @@
     context();
     stopPolling();
     keypad(true);
+    if (useRtc()) { startRtc(panel.getAttribute("data-rtc-dial-url")); return; }
     request(panel.getAttribute("data-dial-url"), "POST", {number: number}).then(function (data) {
       run(data.call);
     }).catch(function (error) { log(error.message); keypad(false); startPolling(); });
@@ -249,13 +295,16 @@
 
   el("softphone-answer").addEventListener("click", function () { answer("answer"); });
   el("softphone-decline").addEventListener("click", function () { answer("decline"); });
-  el("softphone-hangup").addEventListener("click", function () { send("hangup"); });
+  el("softphone-hangup").addEventListener("click", function () {
+    if (rtc) { rtc.hangUp(); } else { send("hangup"); }
+  });
   el("softphone-dial").addEventListener("click", function () {
     dial(el("softphone-dial").getAttribute("data-number"));
   });
   panel.querySelectorAll("[data-key]").forEach(function (button) {
     button.addEventListener("click", function () {
       context();
+      if (rtc) { rtc.press(button.getAttribute("data-key")); return; }
       send("dtmf", button.getAttribute("data-key"));
     });
   });

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from admin_web import webrtc
 from admin_web.auth import current_account, current_actor, roles_required
 from admin_web.db import db
-from admin_web.i18n import current_language
+from admin_web.i18n import current_language, gettext
 from admin_web.ratelimit import rate_limit
 from admin_web.views.media_support import blobs, send_media, tts
 from pbx.errors import NotFound, PbxError
@@ -72,6 +73,8 @@ def show(token: str) -> Response:
 def event(token: str) -> Any:
     """What the phone did (answer, a key, a timer, hang up), with the recording if one ended."""
     call = live_calls.load(db(), current_actor(), token)
+    if webrtc.carries(call.id):  # the call's events come over its peer connection now
+        return jsonify(error=gettext("The call is connected over WebRTC.")), 409
     audio = request.files.get("audio")
     data = audio.read(MAX_TAKE_UPLOAD + 1) if audio is not None else None
     try:
@@ -118,6 +121,7 @@ def _view(call: LiveCall) -> dict[str, Any]:
         "slot_id": call.slot_id,
         "steps": [_with_url(call, step) for step in call.steps],
         "events_url": url_for(".event", token=call.id),
+        "rtc_url": url_for(".answer_rtc", token=call.id),
     }
 
 
