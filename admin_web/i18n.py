@@ -27,6 +27,20 @@ def load_catalog(language: str) -> dict[str, str]:
     return texts
 
 
+def load_plurals(language: str) -> dict[str, tuple[str, str]]:
+    """Plural entries (msgid_plural): singular id -> (one, many). Swedish, like English,
+    has two forms: n == 1 and everything else."""
+    forms: dict[str, tuple[str, str]] = {}
+    for path in sorted((TRANSLATIONS / language).glob("*.po")):
+        with open(path, "rb") as fh:
+            for message in read_po(fh):
+                if isinstance(message.id, tuple) and isinstance(message.string, tuple):
+                    one, many = (str(s) for s in message.string[:2])
+                    if one and many:
+                        forms[str(message.id[0])] = (one, many)
+    return forms
+
+
 def current_language() -> str:
     lang = getattr(g, "language", None)
     return lang if lang in LANGUAGES else DEFAULT
@@ -35,9 +49,16 @@ def current_language() -> str:
 def init_app(app: Flask) -> None:
     catalogs = {lang: load_catalog(lang) for lang in LANGUAGES if lang != "en"}
 
+    plurals = {lang: load_plurals(lang) for lang in LANGUAGES if lang != "en"}
+
     def gettext(text: str, **params: object) -> str:
         translated = catalogs.get(current_language(), {}).get(text, text)
         return translated % params if params else translated
+
+    def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+        """`n` is also a parameter of the texts: ngettext("%(n)s person", "%(n)s people", n)."""
+        one, many = plurals.get(current_language(), {}).get(singular, (singular, plural))
+        return (one if n == 1 else many) % {"n": n, **params}
 
     @app.before_request
     def _pick_language() -> None:
@@ -46,8 +67,11 @@ def init_app(app: Flask) -> None:
         chosen = session.get("lang")
         g.language = chosen if chosen in LANGUAGES else DEFAULT
 
-    app.jinja_env.globals.update(_=gettext, gettext=gettext, current_language=current_language)
+    app.jinja_env.globals.update(
+        _=gettext, gettext=gettext, ngettext=ngettext, current_language=current_language
+    )
     app.extensions["pbx_gettext"] = gettext
+    app.extensions["pbx_ngettext"] = ngettext
 
 
 def gettext(text: str, **params: object) -> str:
@@ -56,4 +80,12 @@ def gettext(text: str, **params: object) -> str:
 
     translate = current_app.extensions["pbx_gettext"]
     result: str = translate(text, **params)
+    return result
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    """For views: one or many, through the catalogue's plural forms."""
+    from flask import current_app
+
+    result: str = current_app.extensions["pbx_ngettext"](singular, plural, n, **params)
     return result

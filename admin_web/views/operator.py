@@ -17,6 +17,7 @@ from sqlalchemy import select
 from admin_web.auth import accounts_config, reauth_required, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
+from admin_web.i18n import ngettext
 from admin_web.security_headers import no_store
 from admin_web.views.site_common import Form, actor, error_text
 from pbx.errors import NotFound, ValidationError
@@ -67,10 +68,11 @@ def run_scan() -> Response:
     """The fraud rules over the last day; above a hard cap the account is contained."""
     result = scan(db(), actor(), utcnow() - timedelta(days=1), config=accounts_config())
     flash(
-        _(
-            "Scan done: %(alerts)s new alert(s), %(contained)s account(s) contained.",
+        ngettext(
+            "Scan done: %(alerts)s new alert(s), %(n)s account contained.",
+            "Scan done: %(alerts)s new alert(s), %(n)s accounts contained.",
+            len(result.contained),
             alerts=len(result.new_alerts),
-            contained=len(result.contained),
         ),
         "success",
     )
@@ -97,7 +99,7 @@ def dismiss() -> Any:
 def contain() -> Response:
     """Contain the accounts behind an alert: revert, suspend forwarding, sign out, reset."""
     done = alerts.contain(db(), accounts_config(), actor(), form_id(Form(request.form), "alert_id"))
-    flash(_("%(n)s account(s) contained.", n=len(done)), "success")
+    flash(ngettext("%(n)s account contained.", "%(n)s accounts contained.", len(done)), "success")
     return redirect(url_for("operator.index"))
 
 

@@ -5,14 +5,17 @@ re-authentication and is audited by the services."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from admin_web.audit_words import forwarding_state
 from admin_web.auth import accounts_config, reauth_required, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
+from admin_web.i18n import ngettext
 from admin_web.request_values import parse_id
 from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import parse_window, tenant_choices, tenant_of_form
@@ -45,9 +48,10 @@ def suspend() -> Any:
     else:
         report = response.suspend_accounts(db(), actor(), emails)
     flash(
-        _(
-            "%(n)s account(s) suspended, %(already)s already suspended, %(unknown)s unknown.",
-            n=len(report.suspended),
+        ngettext(
+            "%(n)s account suspended, %(already)s already suspended, %(unknown)s unknown.",
+            "%(n)s accounts suspended, %(already)s already suspended, %(unknown)s unknown.",
+            len(report.suspended),
             already=len(report.already),
             unknown=len(report.unknown),
         ),
@@ -67,7 +71,14 @@ def reset_passwords() -> Any:
         form.errors["confirm"] = _("Type ALLA to reset every customer's passwords.")
         return render_form("incident/contain.html", form, tenants=tenant_choices())
     links = response.reset_passwords(db(), accounts_config(), actor(), tenant)
-    flash(_("%(n)s account(s) must choose a new password; links sent.", n=len(links)), "success")
+    flash(
+        ngettext(
+            "%(n)s account must choose a new password; link sent.",
+            "%(n)s accounts must choose a new password; links sent.",
+            len(links),
+        ),
+        "success",
+    )
     return redirect(url_for("operator_contain.index"))
 
 
@@ -92,7 +103,7 @@ def forwarding() -> Any:
         form,
         rows=rows,
         tenants=tenant_choices(),
-        describe=forwarding_changes.describe,
+        describe=partial(forwarding_state, _),
     )
 
 

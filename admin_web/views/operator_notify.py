@@ -13,6 +13,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from admin_web.auth import reauth_required, roles_required
 from admin_web.db import db, runtime
 from admin_web.i18n import gettext as _
+from admin_web.i18n import ngettext
 from admin_web.security_headers import no_store
 from admin_web.views.operator_forms import (
     parse_window,
@@ -110,5 +111,10 @@ def notify() -> Any:
     since = datetime.now(ZONE) - timedelta(days=7)
     board = recovery.dashboard(db(), runtime().blobs(db()), tenant, since)
     told = rerecord.notify_admins(db(), actor(), tenant, board)
-    flash(_("%(n)s admin(s) told what to re-record.", n=told), "success")
+    flash(
+        ngettext(
+            "%(n)s admin told what to re-record.", "%(n)s admins told what to re-record.", told
+        ),
+        "success",
+    )
     return redirect(url_for("operator_notify.recovery_page", tenant=tenant.slug))

@@ -27,6 +27,23 @@ STATUS_TEXT = {
     "overdue": "försenad / overdue",
     "not_required": "krävs inte / not required",
 }
+VALUE_TEXT = {
+    "confidentiality": "konfidentialitet / confidentiality",
+    "integrity": "riktighet / integrity",
+    "availability": "tillgänglighet / availability",
+    "low": "låg / low",
+    "medium": "medel / medium",
+    "high": "hög / high",
+    "no": "nej / no",
+    "yes": "ja / yes",
+    "planned": "planerat / planned",
+    "not_required": "krävs inte / not required",
+}
+
+
+def words(*codes: str) -> str:
+    """Stored codes as the document's words ("låg / low")."""
+    return ", ".join(VALUE_TEXT.get(code, code) for code in codes)
 
 
 def when(moment: datetime | None) -> str:
@@ -39,12 +56,12 @@ def _cell(text: object) -> str:
 
 
 def _details(incident: Incident) -> list[tuple[str, object]]:
-    informed = incident.subjects_informed
+    informed = words(incident.subjects_informed)
     if incident.subjects_informed_at:
         informed += f", {when(incident.subjects_informed_at)}"
     return [
         ("Vad hände / What happened", incident.description),
-        ("Typ / Nature", ", ".join(incident.nature)),
+        ("Typ / Nature", words(*incident.nature)),
         ("Start", when(incident.started_at)),
         ("Slut / End", when(incident.ended_at)),
         ("Upptäckt / Discovered", when(incident.discovered_at)),
@@ -53,7 +70,7 @@ def _details(incident: Incident) -> list[tuple[str, object]]:
         ("Ungefärligt antal registrerade / Approx. people", incident.approx_subjects),
         ("Ungefärligt antal poster / Approx. records", incident.approx_records),
         ("Sannolika konsekvenser / Likely consequences", incident.consequences),
-        ("Allvarlighetsgrad / Severity", incident.severity),
+        ("Allvarlighetsgrad / Severity", words(incident.severity)),
         ("Vidtagna åtgärder / Measures taken", incident.measures),
         ("Registrerade informerade / People informed", informed),
         ("Hur / How", incident.subjects_informed_how),
