@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from admin_web import webrtc
 from tests.web.conftest import app, auth, client, uow  # noqa: F401  (the same app fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +30,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # The softphone talks WebRTC to the switchboard on 127.0.0.1: Chromium leaves loopback
+    # out of ICE unless allowed, and names its addresses by mDNS unless told not to.
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -44,6 +49,7 @@ def live_server(app: Flask) -> Iterator[str]:  # noqa: F811
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        webrtc.close(app)  # hang up the softphone's WebRTC calls, stop their loop
 
 
 def _closing(application: Flask) -> Any:
