@@ -39,8 +39,13 @@ def build_worker(runtime: Runtime, **overrides: Any) -> PhoneWorker:
     low, high = rtp_port_range(settings)
     return PhoneWorker(
         board,
-        transport_config=TransportConfig(host=settings.sip_host, port=settings.sip_port),
-        media_config=MediaConfig(host=settings.sip_host, port_min=low, port_max=high),
+        transport_config=TransportConfig(
+            host=settings.sip_host, port=settings.sip_port, allow_remote=settings.sip_allow_remote
+        ),
+        media_config=MediaConfig(
+            host=settings.sip_host, port_min=low, port_max=high,
+            allow_remote=settings.sip_allow_remote,
+        ),  # fmt: skip
         trunk=Trunk(settings.trunk_hosts, _address(settings.trunk_address)),
         edge=Edge(settings.sip_edge_hosts),
         nonce_secret=nonce_secret(settings.require_secret_key()),

@@ -48,6 +48,9 @@ class Settings:
     sip_realm: str = "vaxel"
     trunk_hosts: tuple[str, ...] = ()
     trunk_address: str = ""
+    # Off: the front sends SIP and RTP to loopback only (tests, the demo). A deployment
+    # that serves phones on other machines turns it on knowingly.
+    sip_allow_remote: bool = False
     # Behind a SIP edge (Kamailio, `pbx phone serve --workers N --edge`): the edge's addresses
     # (host or host:port). Requests it relays say where they came from; that is believed.
     sip_edge_hosts: tuple[str, ...] = ()
@@ -116,9 +119,20 @@ def _coerce(values: dict[str, Any]) -> Settings:
     for name in ("tts_engines", "trunk_hosts", "sip_edge_hosts"):
         if isinstance(values.get(name), str):
             values[name] = tuple(e.strip() for e in values[name].split(",") if e.strip())
+    if isinstance(values.get("sip_allow_remote"), str):
+        values["sip_allow_remote"] = _flag(values["sip_allow_remote"], "PBX_SIP_ALLOW_REMOTE")
     if "sip_port" in values:
         values["sip_port"] = _port(values["sip_port"], "PBX_SIP_PORT")
     return Settings(**values)
+
+
+def _flag(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
 def _port(value: Any, name: str) -> int:

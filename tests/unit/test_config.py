@@ -67,3 +67,22 @@ def test_secret_key_fallbacks_from_the_environment_and_their_length() -> None:
     assert load_settings(env).secret_key_fallbacks == (old, older)
     with pytest.raises(ConfigError, match="FALLBACKS"):
         load_settings({"PBX_MODE": "test", "PBX_SECRET_KEY_FALLBACKS": "short"})
+
+
+def test_sip_front_settings_are_read_and_checked() -> None:
+    from pbx.config import rtp_port_range
+
+    env = {
+        "PBX_MODE": "test", "PBX_SIP_PORT": "5070", "PBX_RTP_PORTS": "30000-30999",
+        "PBX_TRUNK_HOSTS": "127.0.0.1, 127.0.0.2:5060", "PBX_SIP_ALLOW_REMOTE": "yes",
+    }  # fmt: skip
+    settings = load_settings(env)
+    assert settings.sip_port == 5070 and settings.sip_allow_remote is True
+    assert settings.trunk_hosts == ("127.0.0.1", "127.0.0.2:5060")
+    assert rtp_port_range(settings) == (30000, 30999)
+    assert load_settings({"PBX_MODE": "test"}).sip_allow_remote is False
+    for bad in ({"PBX_SIP_PORT": "70000"}, {"PBX_SIP_ALLOW_REMOTE": "maybe"}):
+        with pytest.raises(ConfigError):
+            load_settings({"PBX_MODE": "test", **bad})
+    with pytest.raises(ConfigError):
+        rtp_port_range(load_settings({"PBX_MODE": "test", "PBX_RTP_PORTS": "3000"}))
