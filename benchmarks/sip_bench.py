@@ -1,4 +1,5 @@
-"""SIP benchmark: simultaneous IVR + voicemail calls at ONE call worker (issue 14).
+"""SIP benchmark: simultaneous IVR + voicemail calls at one call worker (issue 14), or
+through the Kamailio edge at N worker processes (issue 15: `--via-kamailio --workers 1,2`).
 
 SIPp plays the carrier trunk and places N calls at once to a demo company's main number
 (127.0.0.1 only). Each call: INVITE → 200 → ACK → the welcome and the menu play → key 1 by
@@ -11,7 +12,13 @@ late (and skipped ticks), INVITE → 200 p50/p99, failed calls, voicemails store
 N that keeps p99 lateness ≤ 20 ms (≤ 1 % of frames more than 20 ms late) with 0 failed calls
 is the result.
 
+With `--via-kamailio`, SIPp calls the edge (`pbx phone serve --workers N --edge`, the shipped
+deploy/kamailio/kamailio.cfg) and the figures are summed over the workers (CPU, frames) or
+their worst (lateness); the edge's own CPU is printed beside them. The ratio of the largest N
+with 2 workers to the largest with 1 is printed at the end.
+
     .venv/bin/python benchmarks/sip_bench.py [--calls 100,300,500] [--keep DIR]
+    .venv/bin/python benchmarks/sip_bench.py --via-kamailio --workers 1,2 --calls 200,400
 """
 
 from __future__ import annotations
@@ -66,10 +73,11 @@ a=ptime:20
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
-  <recv response="200" rtd="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
   <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
 Max-Forwards: 70
 From: <sip:+46701112233@[local_ip]:[local_port]>;tag=[pid]B[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
@@ -84,8 +92,9 @@ Content-Length: 0
   <nop><action><exec play_pcap_audio="[speech_pcap]"/></action></nop>
   <pause milliseconds="5000"/>
   <send retrans="500"><![CDATA[
-BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
 Max-Forwards: 70
 From: <sip:+46701112233@[local_ip]:[local_port]>;tag=[pid]B[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
@@ -187,26 +196,86 @@ def voicemails(work: Path) -> int:
         return int(db.execute("select count(*) from voicemail_messages").fetchone()[0])
 
 
-def round_of(work: Path, env: dict[str, str], calls: int) -> dict[str, float]:
-    port = free_port()
-    stats = work / f"stats-{calls}.json"
-    worker = subprocess.Popen(
-        [PBX, "phone", "serve", "--port", str(port), "--trunk-host", "127.0.0.1",
-         "--stats", str(stats)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+def free_ports(count: int) -> int:
+    """A port with the next count-1 free too (the edge's, then its workers')."""
+    while True:
+        base = free_port()
+        if base + count < 65536 and all(_free(base + i) for i in range(count)):
+            return base
+
+
+def _free(port: int) -> bool:
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def start(work: Path, env: dict[str, str], calls: int, workers: int) -> tuple[
+    subprocess.Popen[str], int, list[int], int, list[Path]
+]:  # fmt: skip
+    """`pbx phone serve` (workers == 0: one worker, no edge; else N behind the edge). Returns
+    the process, the port SIPp calls, the worker pids, the edge's pid (0: none), stats files."""
+    stats = work / f"stats-{workers}w-{calls}.json"
+    port = free_ports(workers + 1)
+    command = [PBX, "phone", "serve", "--port", str(port), "--trunk-host", "127.0.0.1",
+               "--stats", str(stats)]  # fmt: skip
+    if workers:
+        command += ["--workers", str(workers), "--edge", "--probe-seconds", "1"]
+    out = work / f"serve-{workers}w-{calls}.out"
+    with open(out, "w") as sink:
+        process = subprocess.Popen(command, env=dict(env, PYTHONUNBUFFERED="1"), stdout=sink,
+                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    ready = "point the phones" if workers else "SIP front on"
+    while ready not in (said := out.read_text()):
+        if process.poll() is not None:
+            raise SystemExit(f"pbx phone serve failed:\n{said}")
+        time.sleep(0.1)
+    if not workers:
+        return process, port, [process.pid], 0, [stats]
+    pids = [int(p) for p in re.findall(r"worker \d+: \S+ \(pid (\d+)", said)]
+    edge = int(re.findall(r"Kamailio, pid (\d+)", said)[0])
+    files = [stats.with_name(f"{stats.stem}-{n}{stats.suffix}") for n in range(1, workers + 1)]
+    return process, port, pids, edge, files
+
+
+def family_cpu(pid: int) -> float:
+    """CPU of a process and its children (Kamailio forks its SIP workers)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> dict[str, float]:
+    process, port, pids, edge, stats = start(work, env, calls, workers)
     try:
-        assert worker.stdout is not None
-        worker.stdout.readline()  # "SIP front on ..."
         sipp(work, port, 1, 1000)  # warm-up: prompts spoken once, snapshot built
-        before_vm, cpu0 = voicemails(work), cpu_seconds(worker.pid)
+        if workers > 1:
+            sipp(work, port, workers - 1, 1000)  # every worker speaks its prompts once
+        before_vm = voicemails(work)
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        edge0 = family_cpu(edge) if edge else 0.0
         wall = time.perf_counter()
         output, times = sipp(work, port, calls, max(1000, calls * 4))
         wall = time.perf_counter() - wall
-        cpu = cpu_seconds(worker.pid) - cpu0
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+        edge_cpu = family_cpu(edge) - edge0 if edge else 0.0
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(60)
-    figures = json.loads(stats.read_text())["media"]
+        process.send_signal(signal.SIGTERM)
+        process.wait(120)
+    loaded = [json.loads(path.read_text())["media"] for path in stats]
+    summed = ("frames_sent", "frames_late_20ms", "frames_late_40ms", "ticks_skipped")
+    figures = {k: sum(f[k] for f in loaded) for k in summed}
+    figures["max_late_ms"] = max(f["max_late_ms"] for f in loaded)
     sent = max(1, figures["frames_sent"])
     times.sort()
     return {
@@ -221,30 +290,55 @@ def round_of(work: Path, env: dict[str, str], calls: int) -> dict[str, float]:
         "invite_200_p50_ms": statistics.median(times) if times else float("nan"),
         "invite_200_p99_ms": times[int(0.99 * (len(times) - 1))] if times else float("nan"),
         "wall_s": wall,
+        "edge_cpu_ms_per_call_second": 1000 * edge_cpu / (calls * CALL_SECONDS),
+        "load_1min": os.getloadavg()[0],
     }
+
+
+HEADER = ("calls", "failed", "voicemails", "cpu_ms_per_call_second", "late_20ms_pct",
+          "late_40ms_pct", "max_late_ms", "ticks_skipped", "invite_200_p50_ms",
+          "invite_200_p99_ms", "wall_s", "edge_cpu_ms_per_call_second", "load_1min")  # fmt: skip
+
+
+def series(work: Path, env: dict[str, str], counts: list[int], workers: int) -> int:
+    """Rounds of growing N; the largest that held p99 lateness <= 20 ms with none failed."""
+    best = 0
+    for calls in counts:
+        row = round_of(work, env, calls, workers)
+        print(" | ".join(f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k])
+                         for k in HEADER), flush=True)  # fmt: skip
+        if row["failed"] == 0 and row["late_20ms_pct"] <= 1.0:
+            best = calls
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", default="100,200,300,400,500,600")
     parser.add_argument("--keep", type=Path, help="Work in this directory and keep it.")
+    parser.add_argument("--via-kamailio", action="store_true",
+                        help="Call through the Kamailio edge in front of the workers.")  # fmt: skip
+    parser.add_argument("--workers", default="1", help="With --via-kamailio: e.g. 1,2.")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="sip-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     env = prepare(work)
-    print(f"work dir {work}; worker: pbx phone serve (SQLite); SIPp as the trunk")
-    header = ("calls", "failed", "voicemails", "cpu_ms_per_call_second", "late_20ms_pct",
-              "late_40ms_pct", "max_late_ms", "ticks_skipped", "invite_200_p50_ms",
-              "invite_200_p99_ms", "wall_s")  # fmt: skip
-    print(" | ".join(header))
-    best = 0
-    for calls in [int(n) for n in args.calls.split(",")]:
-        row = round_of(work, env, calls)
-        print(" | ".join(f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k])
-                         for k in header), flush=True)  # fmt: skip
-        if row["failed"] == 0 and row["late_20ms_pct"] <= 1.0:
-            best = calls
-    print(f"largest N with p99 lateness <= 20 ms and 0 failed calls: {best}")
+    counts = [int(n) for n in args.calls.split(",")]
+    if not args.via_kamailio:
+        print(f"work dir {work}; worker: pbx phone serve (SQLite); SIPp as the trunk")
+        print(" | ".join(HEADER))
+        best = series(work, env, counts, 0)
+        print(f"largest N with p99 lateness <= 20 ms and 0 failed calls: {best}")
+        return
+    found = {}
+    for workers in [int(n) for n in args.workers.split(",")]:
+        print(f"work dir {work}; {workers} worker(s) behind Kamailio (SQLite); SIPp as the trunk")
+        print(" | ".join(HEADER))
+        found[workers] = series(work, env, counts, workers)
+        print(f"{workers} worker(s): largest N with p99 lateness <= 20 ms, 0 failed: "
+              f"{found[workers]}", flush=True)  # fmt: skip
+    if found.get(1) and 2 in found:
+        print(f"ratio 2 workers / 1: {found[2] / found[1]:.2f}")
 
 
 if __name__ == "__main__":
