@@ -24,8 +24,8 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy.orm import Session
 
@@ -40,12 +40,12 @@ from pbx.engine.events import (
 )
 from pbx.engine.states import new_call
 from pbx.media.wav import encode_wav
+from pbx.phone.dialog import ServerDialog
 from pbx.phone.endpoint import MediaEndpoint
 from pbx.phone.transport import Peer, Retransmission
 from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords, QuietPhone, Take
 from pbx.services.common.actor import Actor
 from pbx.sip import build, sdp
-from pbx.sip.headers import Via, parse_name_addr
 from pbx.sip.message import SipRequest
 from storage.blobs import BlobStore
 from storage.models import utcnow
@@ -73,7 +73,7 @@ class SipPhone(QuietPhone):
     """The driver's phone for a SIP call. Called on a worker thread: it only notes what the
     event loop must do (resolving prompt audio there, where the database may be read)."""
 
-    def __init__(self, call: SipCall) -> None:
+    def __init__(self, call: EngineCall) -> None:
         self.call = call
         self.ops: list[Op] = []
         self.session: Session | None = None
@@ -114,35 +114,36 @@ class SipPhone(QuietPhone):
         self.ops.append(("discard", take))
 
 
-@dataclass
-class SipCall:
-    worker: PhoneWorker
-    invite: SipRequest
-    peer: Peer
-    origin: Origin
-    endpoint: MediaEndpoint
-    answer_sdp: bytes
-    to_tag: str = field(default_factory=lambda: secrets.token_hex(8))
-    takes: dict[int, Take] = field(default_factory=dict)
-    ended: bool = False
-    answered: bool = False
-    acked: bool = False
-    _events: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
-    _driver: CallDriver | None = None
-    _ledger: CallLedger | None = None
-    _generation: int = 0
-    _timer: asyncio.TimerHandle | None = None
-    _recording: int | None = None
-    _ok: Retransmission | None = None
-    _bye_cseq: int = 1
-    _started: float = 0.0
-    _task: asyncio.Task[None] | None = None
-    _gone: bool = False  # the caller hung up or cancelled: nothing more is sent to them
-    leg: Any = None  # the leg being rung or connected (pbx.phone.legs.Leg)
+class EngineCall:
+    """A call the engine drives over one RTP endpoint: its events go one at a time through
+    the driver, its operations are performed on the endpoint. What is SIP about it (which
+    side of the dialog we are, how it is answered and ended) is the subclasses': `SipCall`
+    (a caller's INVITE we answer) and `pbx.phone.callback.CallbackCall` (an INVITE we place
+    to record by phone)."""
+
+    adopts_leg: ClassVar[bool] = False  # a leg's answer becomes the call itself (not bridged)
+
+    def __init__(
+        self, worker: PhoneWorker, origin: Origin, endpoint: MediaEndpoint, call_id: str
+    ) -> None:
+        self.worker, self.origin, self.endpoint = worker, origin, endpoint
+        self._call_id = call_id
+        self.takes: dict[int, Take] = {}
+        self.ended = self.answered = False
+        self.leg: Any = None  # the leg being rung or connected (pbx.phone.legs.Leg)
+        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._driver: CallDriver | None = None
+        self._ledger: CallLedger | None = None
+        self._generation = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._recording: int | None = None
+        self._started = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._gone = False  # the far end hung up or cancelled: nothing more is sent to it
 
     @property
     def call_id(self) -> str:
-        return self.invite.call_id
+        return self._call_id
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,12 +175,8 @@ class SipCall:
             self.end(500, "Server Internal Error")
 
     def _begin(self, session: Session, blobs: BlobStore) -> list[Op]:
-        board, origin = self.worker.switchboard, self.origin
-        snapshot = board.snapshot(session, blobs, origin.tenant_id)
-        self._ledger = CallLedger.for_snapshot(snapshot, self.call_id[:64], utcnow())
-        self._driver = CallDriver(snapshot, new_call(self.call_id[:64]), SipPhone(self))
-        dial = Dial(origin.caller, origin.dialled, caller_verified=origin.verified)
-        return self._feed(session, blobs, [dial])
+        """The call's first step (in a unit of work): set up the driver, return its ops."""
+        raise NotImplementedError
 
     def _feed(self, session: Session, blobs: BlobStore, events: list[Event]) -> list[Op]:
         assert self._driver is not None and self._ledger is not None
@@ -260,7 +257,7 @@ class SipCall:
             self.takes.pop(take, None)
 
     def _op_ring(self, action: a.RingUser | a.DialExternal) -> None:
-        self.worker.ring(self, action)
+        self.worker.legs.ring(self, action)
 
     def _op_hangup(self, reason: str) -> None:
         self._after_playing(lambda: self.end(*_NOT_ANSWERED.get(reason, (480, "Unavailable"))))
@@ -284,6 +281,76 @@ class SipCall:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _far_end_gone(self) -> None:
+        """The far end is gone: the engine hears a hang-up; we send nothing more."""
+        if self.ended:
+            return
+        self._gone = True
+        self.endpoint.stop()  # nobody listens any more: what was queued need not play out
+        self.post(Hangup(at=self.clock()))
+
+    def end(self, status: int = 480, reason: str = "Temporarily Unavailable") -> None:
+        """Finish the call on our side (BYE, or a final response when never answered)."""
+        if self.ended:
+            return
+        self.ended = True
+        self._cancel_timer()
+        self._close_dialog(status, reason)
+        if self.leg is not None:
+            self.leg.stop()
+        self.endpoint.close()
+        self._events.put_nowait(None)
+        self._forget()
+
+    # --- what the SIP side does (the subclasses) -------------------------------------
+
+    def _answer(self) -> None:
+        """Something is to be heard: answer the call if it is not yet."""
+
+    def _close_dialog(self, status: int, reason: str) -> None:
+        """The call ends on our side: hang up or refuse (nothing when `_gone`)."""
+
+    def _forget(self) -> None:
+        """The call is over: whoever keeps it lets go."""
+
+    def ringing(self) -> None:
+        """A leg rings before anything is heard (the caller may be told: 180)."""
+
+    def answer_now(self) -> None:
+        self._answer()
+
+    def adopt(self, endpoint: MediaEndpoint) -> None:
+        """A leg answered and the call *is* that leg (`adopts_leg`): use its media."""
+        raise NotImplementedError
+
+
+class SipCall(EngineCall):
+    """A caller's INVITE (from a phone or the trunk) that we answer: we are the UAS."""
+
+    def __init__(
+        self,
+        worker: PhoneWorker,
+        invite: SipRequest,
+        peer: Peer,
+        origin: Origin,
+        endpoint: MediaEndpoint,
+        answer_sdp: bytes,
+    ) -> None:
+        super().__init__(worker, origin, endpoint, invite.call_id)
+        self.invite, self.peer, self.answer_sdp = invite, peer, answer_sdp
+        self.to_tag = secrets.token_hex(8)
+        self.dialog = ServerDialog.of(worker, invite, peer, self.to_tag)
+        self.acked = False
+        self._ok: Retransmission | None = None
+
+    def _begin(self, session: Session, blobs: BlobStore) -> list[Op]:
+        board, origin = self.worker.switchboard, self.origin
+        snapshot = board.snapshot(session, blobs, origin.tenant_id)
+        self._ledger = CallLedger.for_snapshot(snapshot, self.call_id[:64], utcnow())
+        self._driver = CallDriver(snapshot, new_call(self.call_id[:64]), SipPhone(self))
+        dial = Dial(origin.caller, origin.dialled, caller_verified=origin.verified)
+        return self._feed(session, blobs, [dial])
 
     # --- SIP dialog ------------------------------------------------------------------
 
@@ -309,6 +376,11 @@ class SipCall:
             self._ok.stop()
 
     def on_bye(self, request: SipRequest, peer: Peer) -> None:
+        if not self.dialog.matches(request):  # the Call-ID alone is no proof (§12.2.2)
+            reply = build.response_to(request, 481, "Call/Transaction Does Not Exist")
+            with contextlib.suppress(Exception):
+                self.worker.transport.send(reply, peer)
+            return
         self.worker.transport.send(build.response_to(request, 200, "OK"), peer)
         self._far_end_gone()
 
@@ -318,31 +390,17 @@ class SipCall:
             self._respond(487, "Request Terminated")
         self._far_end_gone()
 
-    def _far_end_gone(self) -> None:
-        """The caller is gone: the engine hears a hang-up; we send nothing more."""
-        if self.ended:
-            return
-        self._gone = True
-        self.endpoint.stop()  # nobody listens any more: what was queued need not play out
-        self.post(Hangup(at=self.clock()))
-
-    def end(self, status: int = 480, reason: str = "Temporarily Unavailable") -> None:
-        """Finish the call on our side: BYE when answered, else a final response."""
-        if self.ended:
-            return
-        self.ended = True
-        self._cancel_timer()
+    def _close_dialog(self, status: int, reason: str) -> None:
         if self._ok is not None:
             self._ok.stop()
-        if not self._gone:
-            if self.answered:
-                self._send_bye()
-            else:
-                self._respond(status, reason)
-        if self.leg is not None:
-            self.leg.stop()
-        self.endpoint.close()
-        self._events.put_nowait(None)
+        if self._gone:
+            return
+        if self.answered:
+            self.dialog.bye()
+        else:
+            self._respond(status, reason)
+
+    def _forget(self) -> None:
         self.worker.forget(self)
 
     def _respond(self, status: int, reason: str) -> None:
@@ -350,26 +408,8 @@ class SipCall:
         with contextlib.suppress(Exception):
             self.worker.transport.send(response, self.peer)
 
-    def _send_bye(self) -> None:
-        invite = self.invite
-        contact = invite.headers.get("Contact")
-        target = parse_name_addr(contact).uri if contact else invite.from_.uri
-        ours = invite.to.with_tag(self.to_tag)
-        via = Via(self.peer.protocol.upper(), self.worker.host, self.worker.port,
-                  (("branch", build.new_branch()), ("rport", "")))  # fmt: skip
-        self._bye_cseq += 1
-        bye = build.build_request(
-            "BYE", target, via=via, from_=ours, to=invite.from_, call_id=invite.call_id,
-            cseq=self._bye_cseq,
-        )  # fmt: skip
-        with contextlib.suppress(Exception):
-            self.worker.transport.send(bye, self.peer)
-
     def ringing(self) -> None:
         """180 Ringing (provisional, no SDP) while a leg rings before anything is heard."""
         if not self.answered and not self.ended:
             ring = build.response_to(self.invite, 180, "Ringing", to_tag=self.to_tag)
             self.worker.transport.send(ring, self.peer)
-
-    def answer_now(self) -> None:
-        self._answer()

@@ -6,8 +6,15 @@ destination policy and the fraud caps: a refused leg never reaches here). Meanwh
 caller hears ringing (180 before the call is answered, a ringback tone after). The first
 phone to answer wins: the others are cancelled, the leg's RTP is relayed both ways
 (transcoded when the two sides chose different G.711 laws) and the engine hears `Answer`.
-486/600 mean `Busy`, any other failure `Unavailable`, the ring time running out `NoAnswer`
-(the forks are cancelled). A BYE from the answered phone is the end of the call.
+486/600/603 (a phone that declines) mean `Busy`, any other failure `Unavailable`, the ring
+time running out `NoAnswer` (the forks are cancelled). A BYE from the answered phone, within
+its dialog (Call-ID and both tags), is the end of the call; any other BYE gets 481.
+
+A call that *is* its leg (`EngineCall.adopts_leg`: record by phone, where the switchboard
+calls the user) takes the answered fork's media as its own instead of bridging to it.
+
+Phones registered over TCP are rung over the connection they registered on, as long as it is
+open and on this worker (another worker cannot write on it: the fork fails, the others ring).
 """
 
 from __future__ import annotations
@@ -23,21 +30,23 @@ from sqlalchemy.orm import Session
 
 from pbx.engine import actions as a
 from pbx.engine.events import Answer, Busy, Event, Hangup, NoAnswer, Unavailable
+from pbx.phone.dialog import ClientDialog
 from pbx.phone.endpoint import MediaEndpoint
+from pbx.phone.errors import PeerGone, RemoteAddressRefused
 from pbx.phone.transport import Peer, Retransmission
 from pbx.services.people import phones
 from pbx.sip import build, g711, sdp
 from pbx.sip.errors import SdpError
-from pbx.sip.headers import NameAddr, Via, parse_name_addr
+from pbx.sip.headers import NameAddr, Via
 from pbx.sip.message import SipRequest, SipResponse
 from storage.blobs import BlobStore
 
 if TYPE_CHECKING:
-    from pbx.phone.call import SipCall
+    from pbx.phone.call import EngineCall
     from pbx.phone.worker import PhoneWorker
 
 log = logging.getLogger(__name__)
-BUSY = frozenset({486, 600})
+BUSY = frozenset({486, 600, 603})
 
 
 @dataclass
@@ -49,19 +58,17 @@ class Fork:
     endpoint: MediaEndpoint
     sending: Retransmission | None = None
     status: int = 0  # the final status it got (0: none yet)
-    to_tag: str | None = None
-    contact: str | None = None
+    dialog: ClientDialog | None = None  # once it answered 2xx
 
 
 @dataclass
 class Leg:
     legs: Legs
-    call: SipCall
+    call: EngineCall
     forks: list[Fork] = field(default_factory=list)
     answered: Fork | None = None
     over: bool = False
     _timeout: asyncio.TimerHandle | None = None
-    _cseq: int = 1
 
     def stop(self) -> None:
         """The call is ending (or moved on): cancel what rings, hang up what answered."""
@@ -81,21 +88,13 @@ class Leg:
     def _cancel(self, fork: Fork) -> None:
         if fork.sending is not None:
             fork.sending.stop()
+        self.legs.cancelled(fork)
         with contextlib.suppress(Exception):
             self.legs.worker.transport.send(build.cancel_for(fork.invite), fork.peer)
 
     def _bye(self, fork: Fork) -> None:
-        invite = fork.invite
-        to = invite.to.with_tag(fork.to_tag) if fork.to_tag else invite.to
-        via = Via(fork.peer.protocol.upper(), self.legs.worker.host, self.legs.worker.port,
-                  (("branch", build.new_branch()), ("rport", "")))  # fmt: skip
-        self._cseq += 1
-        bye = build.build_request(
-            "BYE", fork.contact or invite.uri, via=via, from_=invite.from_, to=to,
-            call_id=invite.call_id, cseq=invite.cseq.number + self._cseq,
-        )  # fmt: skip
-        with contextlib.suppress(Exception):
-            self.legs.worker.transport.send(bye, fork.peer)
+        if fork.dialog is not None:
+            fork.dialog.bye()
 
     def _close(self, fork: Fork) -> None:
         fork.endpoint.on_audio = None
@@ -109,11 +108,12 @@ class Legs:
     def __init__(self, worker: PhoneWorker) -> None:
         self.worker = worker
         self._by_call_id: dict[str, tuple[Leg, Fork]] = {}
+        self._cancelled: dict[str, Fork] = {}  # their INVITE's final answer is still to ACK
 
-    def ring(self, call: SipCall, action: a.RingUser | a.DialExternal) -> None:
+    def ring(self, call: EngineCall, action: a.RingUser | a.DialExternal) -> None:
         asyncio.get_running_loop().create_task(self._ring(call, action))
 
-    async def _ring(self, call: SipCall, action: a.RingUser | a.DialExternal) -> None:
+    async def _ring(self, call: EngineCall, action: a.RingUser | a.DialExternal) -> None:
         targets = await self._targets(action)
         if call.ended:
             return
@@ -146,9 +146,16 @@ class Legs:
         def contacts(session: Session, blobs: BlobStore) -> list[phones.Contact]:
             return phones.contacts_of(session, user_id)
 
-        found = await self.worker.switchboard.run(contacts)
-        return [(c.contact, Peer("tcp" if c.transport == "tcp" else "udp", c.host, c.port))
-                for c in found if c.transport == "udp"]  # fmt: skip
+        found = await self.worker.switchboard.run(contacts, writes=False)
+        targets = []
+        for c in found:
+            if c.transport != "tcp":
+                targets.append((c.contact, Peer("udp", c.host, c.port)))
+                continue
+            connection = self.worker.transport.connection_to(c.host, c.port)
+            if connection is not None:  # its connection is open, here
+                targets.append((c.contact, Peer("tcp", c.host, c.port, connection)))
+        return targets
 
     def _invite(self, leg: Leg, uri: str, peer: Peer, action: a.RingUser | a.DialExternal) -> None:
         worker = self.worker
@@ -158,24 +165,49 @@ class Legs:
             address=worker.media_config.host,
         )  # fmt: skip
         caller = leg.call.origin.caller
-        via = Via("UDP", worker.host, worker.port, (("branch", build.new_branch()), ("rport", "")))
+        via = Via(peer.protocol.upper(), worker.host, worker.port,
+                  (("branch", build.new_branch()), ("rport", "")))  # fmt: skip
         invite = build.build_request(
             "INVITE", uri, via=via,
             from_=NameAddr(f"sip:{caller}@{worker.host}").with_tag(build.new_tag()),
             to=NameAddr(uri), call_id=f"{secrets.token_hex(12)}@vaxel", cseq=1,
-            contact=f"<sip:vaxel@{worker.host}:{worker.port}>",
-            body=offer, content_type=sdp.SDP_CONTENT_TYPE,
+            contact=worker.contact_uri(peer), body=offer, content_type=sdp.SDP_CONTENT_TYPE,
         )  # fmt: skip
         fork = Fork(invite, peer, endpoint)
         leg.forks.append(fork)
         self._by_call_id[invite.call_id] = (leg, fork)
-        fork.sending = worker.transport.send_reliably(
-            invite, peer, lambda: self._failed(leg, fork, 408)
-        )
+        try:
+            fork.sending = worker.transport.send_reliably(
+                invite, peer, lambda: self._failed(leg, fork, 408)
+            )
+        except (PeerGone, RemoteAddressRefused, OSError):  # its connection closed meanwhile
+            asyncio.get_running_loop().call_soon(self._failed, leg, fork, 503)
+
+    def cancelled(self, fork: Fork) -> None:
+        """A fork we CANCELled answers its INVITE still (487, or a 2xx that crossed the
+        CANCEL): that answer must be ACKed (and a 2xx hung up) after the leg is gone."""
+        call_id = fork.invite.call_id
+        self._cancelled[call_id] = fork
+        loop = asyncio.get_running_loop()
+        loop.call_later(32.0, lambda: self._cancelled.pop(call_id, None))
+
+    def _after_cancel(self, response: SipResponse, peer: Peer) -> None:
+        fork = self._cancelled.get(response.call_id)
+        if fork is None or response.status < 200 or response.cseq.method != "INVITE":
+            return
+        del self._cancelled[response.call_id]
+        if response.status >= 300:
+            with contextlib.suppress(Exception):
+                self.worker.transport.send(build.ack_for_failure(fork.invite, response), peer)
+            return
+        dialog = ClientDialog.of(self.worker, fork.invite, response, fork.peer)
+        dialog.ack()
+        dialog.bye()
 
     def on_response(self, response: SipResponse, peer: Peer) -> None:
         found = self._by_call_id.get(response.call_id)
         if found is None:
+            self._after_cancel(response, peer)
             return
         leg, fork = found
         if fork.sending is not None:
@@ -190,10 +222,12 @@ class Legs:
         self._answered(leg, fork, response, peer)
 
     def _answered(self, leg: Leg, fork: Fork, response: SipResponse, peer: Peer) -> None:
-        fork.to_tag, fork.status = response.to.tag, response.status
-        contact = response.headers.get("Contact")
-        fork.contact = parse_name_addr(contact).uri if contact else None
-        self._ack(fork, peer)
+        fork.status = response.status
+        if fork.dialog is not None:  # a retransmitted 2xx: ACK it again
+            fork.dialog.ack()
+            return
+        fork.dialog = ClientDialog.of(self.worker, fork.invite, response, fork.peer)
+        fork.dialog.ack()
         if leg.over or leg.answered is not None:
             leg.answered = leg.answered or fork
             if leg.answered is not fork:
@@ -202,6 +236,8 @@ class Legs:
         try:
             fork.endpoint.use(sdp.accept_answer(sdp.parse_sdp(response.body)))
         except (SdpError, Exception):
+            fork.dialog.bye()  # established, but we cannot talk: hang it up
+            fork.status = 0
             self._failed(leg, fork, 488)
             return
         leg.answered = fork
@@ -210,21 +246,14 @@ class Legs:
         for other in leg.forks:
             if other is not fork and other.status == 0:
                 leg._cancel(other)
-        self._bridge(leg.call.endpoint, fork.endpoint)
-        leg.call.answer_now()
-        leg.call.endpoint.stop()  # the ringback
-        leg.call.post(Answer(at=leg.call.clock()))
-
-    def _ack(self, fork: Fork, peer: Peer) -> None:
-        invite = fork.invite
-        to = invite.to.with_tag(fork.to_tag) if fork.to_tag else invite.to
-        via = Via("UDP", self.worker.host, self.worker.port, (("branch", build.new_branch()),))
-        ack = build.build_request(
-            "ACK", fork.contact or invite.uri, via=via, from_=invite.from_, to=to,
-            call_id=invite.call_id, cseq=invite.cseq.number,
-        )  # fmt: skip
-        with contextlib.suppress(Exception):
-            self.worker.transport.send(ack, peer)
+        call = leg.call
+        if call.adopts_leg:
+            call.adopt(fork.endpoint)
+        else:
+            self._bridge(call.endpoint, fork.endpoint)
+            call.answer_now()
+            call.endpoint.stop()  # the ringback
+        call.post(Answer(at=call.clock()))
 
     def _hang_up_late(self, leg: Leg, fork: Fork) -> None:
         """A second phone answered after the first: thank it and hang up."""
@@ -260,6 +289,8 @@ class Legs:
         if found is None:
             return False
         leg, fork = found
+        if fork.dialog is None or not fork.dialog.matches(request):
+            return False  # not within the dialog (a guessed Call-ID): 481
         with contextlib.suppress(Exception):
             self.worker.transport.send(build.response_to(request, 200, "OK"), peer)
         if leg.answered is fork and not leg.over:

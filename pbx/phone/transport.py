@@ -195,6 +195,16 @@ class SipTransport:
         self._retransmissions.add(handle)
         return handle
 
+    def connection_to(self, host: str, port: int) -> int | None:
+        """The open TCP connection whose far end is host:port (a phone registered over
+        TCP is rung on the connection it registered on), or None."""
+        for conn, writer in self._tcp.writers.items():
+            if writer.is_closing():
+                continue
+            if tuple(writer.get_extra_info("peername")[:2]) == (host, port):
+                return conn
+        return None
+
     def _check_address(self, host: str) -> None:
         check_address(host, allow_remote=self.config.allow_remote)
 
