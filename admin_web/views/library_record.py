@@ -1,7 +1,9 @@
 """ "Spela in filen": the page of the notice's steps 6–12. The number field holds the user's
 own registered number (E.164, `+46735xxxxxx`; other numbers are refused), the script text is
-shown to read from, and "Initiera samtal" has the switchboard call that number; the softphone
-on the page rings. Changing the registered number needs re-authentication (SECURITY.md 16).
+shown to read from, and "Initiera samtal" has the switchboard call that number: a real phone
+registered for the user's extension (or their mobile, through the trunk) when there is one,
+otherwise the softphone on the page rings. Changing the registered number needs
+re-authentication (SECURITY.md 16).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from admin_web.auth import current_account, reauth_required, roles_required
-from admin_web.db import db
+from admin_web.db import db, runtime
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
 from admin_web.views import softphone
@@ -21,6 +23,7 @@ from admin_web.views.media_support import blobs
 from admin_web.views.site_common import Form, actor, error_text, render_form
 from pbx.errors import NotFound, ValidationError
 from pbx.services.calls import live as live_calls
+from pbx.services.calls import phone_callbacks
 from pbx.services.library import messages as library
 from pbx.services.people import callback_number
 
@@ -36,6 +39,8 @@ def record(slot_id: str) -> Any:
         try:
             number, me = form.text("number"), current_account()
             call = live_calls.start_callback(db(), blobs(), actor(), me, slot, number)
+            trunk = bool(runtime().settings.trunk_address)
+            phone_callbacks.hand_over(db(), call, trunk=trunk)  # a real phone rings, if any
             return redirect(url_for(".record", slot_id=slot.id, call=call.id))
         except ValidationError as exc:
             form.errors["number"] = error_text(exc)
@@ -51,7 +56,8 @@ def _context(slot: Any) -> dict[str, Any]:
             call = live_calls.load(db(), actor(), token)
         except NotFound:
             call = None
-    return {"row": row, "account": current_account(), "call": call}
+    on_phone = call is not None and call.status in phone_callbacks.ON_PHONE_STATUSES
+    return {"row": row, "account": current_account(), "call": call, "on_phone": on_phone}
 
 
 @softphone.bp.route("/number", methods=["GET", "POST"])

@@ -88,15 +88,19 @@ class PhoneWorker:
     def __post_init__(self) -> None:
         self.transport = SipTransport(self.handle, self.transport_config)
         self.media = MediaEngine(self.media_config)
+        from pbx.phone.callback import Callbacks  # record by phone: hand-overs of the web
         from pbx.phone.legs import Legs  # legs need the worker's transport and media
 
         self.legs = Legs(self)
+        self.callbacks = Callbacks(self)
 
     async def start(self) -> None:
         await self.media.start()
         await self.transport.start()
+        self.callbacks.start()
 
     async def close(self) -> None:
+        await self.callbacks.close()
         for call in list(self.calls.values()):
             call.end(503, "Service Unavailable")
         await self.transport.close()
