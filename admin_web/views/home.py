@@ -14,7 +14,7 @@ from admin_web.db import db
 from admin_web.i18n import LANGUAGES, gettext
 from admin_web.views.media_support import blobs
 from admin_web.views.site_common import OPERATOR_TENANT_KEY
-from pbx.services import start_page
+from pbx import start_page
 from pbx.services.audit import names as audit_names
 from pbx.services.audit import query as audit_query
 from storage.models import Tenant
