@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.errors import NotFound, ValidationError
+from pbx.errors import Conflict, NotFound, ValidationError
 from pbx.media.audio import duration_ms, normalise_audio
 from pbx.services.calls import live as live_calls
 from pbx.services.calls.live import PhoneEvent
@@ -214,3 +214,18 @@ def test_an_abandoned_call_ends_and_its_recording_is_dropped(
     assert (ended, call.status, call.outcome) == (1, "ended", "expired")
     assert session.scalars(select(LiveCallTake)).all() == []
     assert slot.current_version_id is None
+
+
+def test_a_call_a_real_phone_carries_takes_no_events_from_the_browser(
+    session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
+) -> None:
+    """Handed over to a SIP call worker (its row `dialling`, then `phone`), the call's events
+    come from the phone: a browser posting one must not change the engine's state."""
+    me = actor_of(admin)
+    call = live_calls.start_callback(session, file_blobs, me, admin, slot, "+46735550101")
+    state = dict(call.state)
+    for status in ("dialling", "phone"):
+        call.status = status
+        with pytest.raises(Conflict):
+            live_calls.feed(session, file_blobs, me, call, PhoneEvent("answer"))
+        assert call.state == state and call.status == status

@@ -37,13 +37,14 @@ from pbx.engine.events import (
     Timer,
 )
 from pbx.engine.states import CallbackRecording, Ended, ServiceRecording, new_call
-from pbx.errors import NotFound, ValidationError
+from pbx.errors import Conflict, NotFound, ValidationError
 from pbx.media.audio import normalise_audio
 from pbx.media.errors import AudioError
 from pbx.policies.destinations import InvalidNumber, parse_e164
 from pbx.services.calls.codec import decode_state, encode_state
 from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords
 from pbx.services.calls.live_snapshot import live_snapshot
+from pbx.services.calls.phone_callbacks import ON_PHONE_STATUSES
 from pbx.services.calls.phone_steps import StepsPhone, drop_takes, take_of
 from pbx.services.common.actor import Actor
 from pbx.services.library.messages import check_may_edit
@@ -160,6 +161,8 @@ def feed(
     if call.status == "ended":
         call.steps = []
         return call
+    if call.status in ON_PHONE_STATUSES:  # a call worker carries it: events come from the phone
+        raise Conflict("The call is carried by your registered phone.", code="on_phone")
     user = session.get(User, call.user_id)
     slot = session.get(MessageSlot, call.slot_id) if call.slot_id else None
     assert user is not None
