@@ -2,9 +2,9 @@
 through the Kamailio edge at N worker processes (issue 15: `--via-kamailio --workers 1,2`).
 
 SIPp plays the carrier trunk and places N calls at once to a demo company's main number
-(127.0.0.1 only). Each call: INVITE → 200 → ACK → the welcome and the menu play → key 1 by
-RFC 4733 (barge-in) → the queue's phones are not registered → overflow to a voicemail box →
-its greeting and the beep → the caller speaks 4 s (RTP from a pcap) → BYE. The worker is a
+(127.0.0.1 only). Each call: INVITE → 200 → ACK → the welcome and the menu play → key 2 by
+RFC 4733 (barge-in) → the customer-service menu → key 2 → a voicemail box → its greeting
+and the beep → the caller speaks 4 s (RTP from a pcap) → BYE. The worker is a
 real `pbx phone serve` process on SQLite; it writes its figures when it stops.
 
 Printed per N: the worker's CPU ms per call-second, frames sent more than 20 ms and 40 ms
@@ -42,10 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pbx.sip.dtmf import key_packets
+
 ROOT = Path(__file__).resolve().parent.parent
 PBX = str(ROOT / ".venv" / "bin" / "pbx")
 NUMBER = "+46852001000"
-CALL_SECONDS = 12.5  # the scenario's length from ACK to BYE
+CALL_SECONDS = 13.0  # the scenario's length from ACK to BYE
 SCENARIO = """<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="ivr and voicemail">
   <send retrans="500"><![CDATA[
@@ -87,8 +89,10 @@ Content-Length: 0
 
 ]]></send>
   <pause milliseconds="1000"/>
-  <nop><action><exec play_pcap_audio="[dtmf_pcap]"/></action></nop>
-  <pause milliseconds="6500"/>
+  <nop><action><exec play_pcap_audio="[key_a]"/></action></nop>
+  <pause milliseconds="1500"/>
+  <nop><action><exec play_pcap_audio="[key_b]"/></action></nop>
+  <pause milliseconds="5000"/>
   <nop><action><exec play_pcap_audio="[speech_pcap]"/></action></nop>
   <pause milliseconds="5000"/>
   <send retrans="500"><![CDATA[
@@ -135,6 +139,17 @@ def speech_pcap(path: Path, seconds: float = 4.0) -> None:
         + payload[i * 160 : (i + 1) * 160]
         for i in range(len(payload) // 160)
     ]
+    write_pcap(path, packets)
+
+
+def key_pcap(path: Path, key: str, timestamp: int) -> None:
+    """A key by RFC 4733 in a pcap. Each pcap gets its own RTP timestamp: a receiver takes
+    packets with the timestamp of a key it already has for a repeat of that key."""
+    write_pcap(path, key_packets(key, pt=101, seq=1000, timestamp=timestamp, ssrc=0x1234))
+
+
+def write_pcap(path: Path, packets: list[bytes]) -> None:
+    """RTP packets 20 ms apart as a classic pcap (Ethernet, IPv4, UDP) for SIPp."""
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
     for i, rtp in enumerate(packets):
         udp = struct.pack("!HHHH", 6000, 6002, 8 + len(rtp), 0) + rtp
@@ -155,6 +170,8 @@ def prepare(work: Path) -> dict[str, str]:
     subprocess.run([PBX, "fixtures", "load", "demo", "--calls-per-day", "1"], env=env,
                    check=True, capture_output=True)  # fmt: skip
     (work / "bench.xml").write_text(SCENARIO)
+    key_pcap(work / "key-a.pcap", "2", 16_000)
+    key_pcap(work / "key-b.pcap", "2", 48_000)
     speech_pcap(work / "speech.pcap")
     return env
 
@@ -173,7 +190,7 @@ def sipp(work: Path, port: int, calls: int, rate_period_ms: int) -> tuple[str, l
         "-mi", "127.0.0.1", "-p", str(free_port()), "-m", str(calls), "-l", str(calls),
         "-r", str(calls), "-rp", str(rate_period_ms), "-nostdin", "-timeout", "120s",
         "-skip_rlimit", "-trace_rtt", "-rtt_freq", "1",
-        "-key", "dtmf_pcap", "/usr/share/sip-tester/dtmf_2833_1.pcap",
+        "-key", "key_a", str(work / "key-a.pcap"), "-key", "key_b", str(work / "key-b.pcap"),
         "-key", "speech_pcap", str(work / "speech.pcap"), f"127.0.0.1:{port}",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=300)
