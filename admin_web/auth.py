@@ -21,11 +21,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_login import login_required as _flask_login_required
 from sqlalchemy.exc import OperationalError
 
+from admin_web import reauth_pending
 from admin_web.db import db, runtime
 from admin_web.i18n import gettext
 from pbx.services.accounts import sessions as accounts_sessions
@@ -176,7 +177,8 @@ def reauth_required(view: F) -> F:
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         if not recently_reauthenticated():
-            return redirect(url_for("auth.reauth", next=_back_here()))
+            # A form post is kept and made right after the password and code (issue 16).
+            return reauth_pending.ask(_back_here())
         return view(*args, **kwargs)
 
     wrapper.reauth_required = True  # type: ignore[attr-defined]
@@ -185,7 +187,7 @@ def reauth_required(view: F) -> F:
 
 def _back_here() -> str:
     """Where to return after re-authenticating: this page, or for a form post the page
-    that showed the form (the post itself is not replayed)."""
+    that showed the form (the post itself is kept and made: `reauth_pending`)."""
     if request.method == "GET":
         return request.full_path.rstrip("?")
     return safe_next(request.referrer, default=url_for("home.index"))

@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from admin_web import reauth_pending
 from admin_web.auth import (
     accounts_config,
     client_ip,
@@ -193,14 +194,22 @@ def reauth() -> Any:
         flash(_("Set up two-factor authentication first: this change needs it."), "warning")
         return redirect(url_for("account.two_factor", next=next_url))
     if request.method == "GET":
-        return render_template("auth/reauth.html", next=next_url)
+        return _reauth_page(next_url)
     try:
         _check_both(account, request.form.get("password", ""), request.form.get("code", ""))
     except LoginFailed as exc:
         flash(_(_failed(exc)), "error")
-        return render_template("auth/reauth.html", next=next_url)
+        return _reauth_page(next_url)
     mark_reauthenticated()
+    pending = reauth_pending.take(next_url)
+    if pending is not None:  # the post that asked for this is made now
+        return render_template("auth/reauth_continue.html", pending=pending)
     return redirect(next_url)
+
+
+def _reauth_page(next_url: str) -> str:
+    pending = reauth_pending.waiting(next_url)
+    return render_template("auth/reauth.html", next=next_url, pending=pending)
 
 
 def _check_both(account: User, password: str, code: str) -> None:

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
+from admin_web import reauth_pending
 from admin_web.auth import current_actor, recently_reauthenticated
 from admin_web.db import db
 from admin_web.destination_text import refusal_text
@@ -109,11 +110,8 @@ def needs_reauth(tenant: Tenant, target: Target, field_name: str) -> bool:
 
 def reauth_first(back: str) -> Response:
     """To the re-authentication page, then back to the form filled in as it was."""
-    flash(
-        gettext("Confirm it is you to send calls to an external number; then save again."),
-        "warning",
-    )
-    return redirect(url_for("auth.reauth", next=back))
+    reason = gettext("Confirm it is you to send calls to an external number.")
+    return reauth_pending.ask(back, reason)
 
 
 def error_text(exc: PbxError) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from admin_web import reauth_pending
 from admin_web.auth import recently_reauthenticated, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
@@ -58,9 +59,8 @@ def countries() -> Any:
             codes = tenant_settings.region_codes(form.text("countries"))
             added = tenant_settings.added_countries(tenant, codes)
             if added and not recently_reauthenticated():
-                flash(_("Confirm it is you to add a country; then save again."), "warning")
                 back = url_for(".countries", countries=" ".join(codes))
-                return redirect(url_for("auth.reauth", next=back))
+                return reauth_pending.ask(back, _("Confirm it is you to add a country."))
             tenant_settings.set_allowed_countries(db(), actor(), tenant, codes)
             flash(_("Saved."), "success")
             return redirect(url_for(".countries"))
@@ -94,8 +94,8 @@ def voicemail_pin() -> Any:
     tenant = site_tenant()
     trust = request.form.get("trust_calling_number") == "1"
     if trust and not tenant.voicemail_trust_calling_number and not recently_reauthenticated():
-        flash(_("Confirm it is you to turn the voicemail PIN off; then save again."), "warning")
-        return redirect(url_for("auth.reauth", next=url_for(".settings")))
+        reason = _("Confirm it is you to turn the voicemail PIN off.")
+        return reauth_pending.ask(url_for(".settings"), reason)
     tenant_settings.set_trust_calling_number(db(), actor(), tenant, trust)
     flash(_("Saved."), "success")
     return redirect(url_for(".settings"))

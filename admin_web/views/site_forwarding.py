@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from admin_web import reauth_pending
 from admin_web.auth import (
     accounts_config,
     client_ip,
@@ -110,8 +111,7 @@ def _save(
 
 
 def _reauth_first(back: str) -> Response:
-    flash(_("Confirm it is you to forward to an external number; then save again."), "warning")
-    return redirect(url_for("auth.reauth", next=back))
+    return reauth_pending.ask(back, _("Confirm it is you to forward to an external number."))
 
 
 def _review_link(token: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from admin_web import reauth_pending
 from admin_web.auth import accounts_config, recently_reauthenticated, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext
@@ -108,9 +109,8 @@ def edit(user_id: str) -> Any:
             person = _person(form)
             if _mobile_needs_reauth(tenant, user, person):
                 back = url_for(".edit", user_id=user.id, **person)
-                flash(_("Confirm it is you to change the mobile number; then save again."),
-                      "warning")  # fmt: skip
-                return redirect(url_for("auth.reauth", next=back))
+                reason = _("Confirm it is you to change the mobile number.")
+                return reauth_pending.ask(back, reason)
             update_user(db(), actor(), user, **person)
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", user_id=user.id))
