@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, str] = {
     "backup.drill": "Restore drill",
     "backup.restore": "Restored from backup",
     "calllog.export": "Call log exported",
+    "media.loss_recorded": "Lost media recorded",
     "calllog.purge": "Old calls deleted",
     "calllog.reveal": "Full numbers of a call shown",
     "calllog.stats_export": "Call statistics exported",

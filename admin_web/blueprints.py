@@ -19,7 +19,9 @@ from admin_web.views import (
     operator,
     operator_backups,
     operator_contain,
+    operator_demo,
     operator_notify,
+    operator_restore,
     pictures,
     site_blueprints,
     softphone,
@@ -66,6 +68,8 @@ def _register_incidents(app: Flask) -> None:
         operator_contain.bp,
         operator_notify.bp,
         operator_backups.bp,
+        operator_demo.bp,
+        operator_restore.bp,
         incidents.bp,
         callbacks_page.bp,
     ):

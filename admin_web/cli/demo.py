@@ -85,6 +85,7 @@ def demo(
     finally:
         rt.close()
     _print_logins(f"http://{host}:{port}/", logins)
+    _print_walkthroughs(f"http://{host}:{port}/")
     click.echo(f"Serve this demo again (same key, same logins): PBX_CONFIG={config} pbx serve")
     if no_serve:
         demo_phone.print_how_to_call(phones, settings, config, running=None)
@@ -137,6 +138,19 @@ def _print_logins(url: str, logins: list) -> None:  # type: ignore[type-arg]
         "Second factor: add the TOTP secret to an authenticator app, or run"
         " `pbx demo-code SECRET` in another terminal for the current code."
     )
+
+
+def _print_walkthroughs(url: str) -> None:
+    """Where each incident's walk-through starts in the site (issue 16 item 2)."""
+    click.echo("")
+    click.echo("Walk through the incidents in the site (sign in as the operator):")
+    click.echo(f"  Play the incident:   {url}operator/demo/")
+    click.echo("  Backup fault:        tick the companies, 'Spela upp backupfelet', then")
+    click.echo(f"                       {url}operator/recovery (restore) and, as the")
+    click.echo(f"                       company's admin, {url}library/ (the red crosses)")
+    click.echo("  Account takeover:    'Spela upp kontokapningen', then the fraud scan on")
+    click.echo(f"                       {url}operator/, {url}operator/forwarding,")
+    click.echo(f"                       {url}operator/contain, {url}operator/affected-callers")
 
 
 @click.command("demo-code")

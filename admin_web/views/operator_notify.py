@@ -22,7 +22,7 @@ from admin_web.views.operator_forms import (
     tenants_of_form,
 )
 from admin_web.views.site_common import Form, actor, render_form
-from pbx.incident import callers, letters, mailer, recovery, rerecord
+from pbx.incident import callers, letters, loss_record, mailer, recovery, rerecord
 from pbx.policies.fraud_rules import ZONE
 from storage.db import read_snapshot
 
@@ -94,7 +94,9 @@ def recovery_page() -> Any:
         days = form.integer("days", 7) or 7
         since = datetime.now(ZONE) - timedelta(days=max(1, min(days, 365)))
         read_snapshot(db())  # the media scan streams every reference of the company
-        board = recovery.dashboard(db(), runtime().blobs(db()), tenant, since)
+        blobs = runtime().blobs(db())
+        lost = loss_record.lost_since(db(), blobs, tenant, since)
+        board = recovery.dashboard(db(), blobs, tenant, since, lost)
     return render_form(
         "incident/recovery.html", form, board=board, tenant=tenant, tenants=tenant_choices()
     )
@@ -109,7 +111,9 @@ def notify() -> Any:
     if tenant is None:
         return redirect(url_for("operator_notify.recovery_page"))
     since = datetime.now(ZONE) - timedelta(days=7)
-    board = recovery.dashboard(db(), runtime().blobs(db()), tenant, since)
+    blobs = runtime().blobs(db())
+    lost = loss_record.lost_since(db(), blobs, tenant, since)
+    board = recovery.dashboard(db(), blobs, tenant, since, lost)
     told = rerecord.notify_admins(db(), actor(), tenant, board)
     flash(
         ngettext(
