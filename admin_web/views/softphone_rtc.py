@@ -72,10 +72,11 @@ def dial_rtc() -> Any:
 @roles_required("company_admin", "operator")
 @rate_limit(SIGNALLING_LIMIT)
 def ring_up(number_id: str) -> Any:
-    """ "Ring upp": call one of the company's numbers and hear it live (nothing is stored)."""
-    offer = _offer()
+    """ "Ring upp": call one of the company's numbers and hear it live (nothing is stored).
+    The number is looked up first: another company's is a 404 whatever the request holds."""
     tenant = site_tenant()
     number = testcall.number_to_call(db(), current_actor(), tenant, number_id)
+    offer = _offer()
     switchboard = board(current_language())
     line = DialLine(tenant.id, number.e164, current_actor(), switchboard)
     return _connect(line.call_id, line, switchboard, offer)
