@@ -199,6 +199,7 @@
     stopPolling();
     setState("ringing", text("ringing"));
     el("softphone-ring").hidden = false;
+    el("softphone-dial").disabled = true;  // one call at a time: answer or decline first
     ringTimer = window.setTimeout(function () { send("no_answer"); }, seconds * 1000);
     return tone("ring");
   }

@@ -27,6 +27,7 @@ from admin_web.password_messages import flash_problems
 from admin_web.ratelimit import rate_limit
 from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
+from admin_web.views.site_nav import Link, menu_for
 from pbx import identifiers
 from pbx.errors import ValidationError
 from pbx.services.accounts import core as accounts
@@ -109,6 +110,23 @@ def change_password() -> Any:
     sign_in(account, with_totp=False)
     flash(_("Your password is changed. Every other session was signed out."), "success")
     return redirect(url_for("account.two_factor"))
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Your account: who is signed in, and every setting of one's own in one place."""
+    account = current_account()
+    own = [shown for shown in menu_for(account.role) if shown.section.label == "My settings"]
+    return render_template(
+        "auth/account.html",
+        account=account,
+        links=[*(own[0].links if own else []), *_session_link()],
+    )
+
+
+def _session_link() -> list[Link]:
+    return [Link("account.sessions", "Sessions", url_for("account.sessions"))]
 
 
 @bp.get("/two-factor")

@@ -16,6 +16,7 @@ from admin_web.auth import current_account, current_actor, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext as _
 from admin_web.ratelimit import rate_limit
+from admin_web.views.library_present import tts_preview
 from admin_web.views.media_support import blobs, media_error_text, tts, uploaded
 from admin_web.views.site_common import FORM_ERROR_STATUS, Form
 from pbx.errors import NotFound, PbxError
@@ -39,10 +40,7 @@ def _page(upload_form: Form | None = None, tts_form: Form | None = None) -> Any:
     except NotFound:
         return render_template("library/greeting.html", greeting=None, messages=[])
     messages = greetings.received_messages(db(), blobs(), account)
-    preview = None
-    if request.args.get("preview") == "1":
-        preview = {"text": request.args.get("text", "")[:1000],
-                   "language": request.args.get("language", "sv")}  # fmt: skip
+    preview = tts_preview(request.args, "sv")
     failed = any(f is not None and f.errors for f in (upload_form, tts_form))
     page = render_template(
         "library/greeting.html", greeting=greeting, messages=messages, preview=preview,

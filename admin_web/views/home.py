@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -66,6 +66,12 @@ def leave() -> Response:
     """An operator stops administering a company (back to the list of companies)."""
     session.pop(OPERATOR_TENANT_KEY, None)
     return redirect(url_for("site_company.choose"))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links; the site's icon is an SVG."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.post("/language")

@@ -135,7 +135,7 @@ def edit(slot_id: str) -> Any:
 def edit_page(slot: MessageSlot, form: Form | None = None, **forms: Form) -> Any:
     """The edit page; with any form's errors it answers 422 (nothing is committed)."""
     row = present.row(library.message_row(db(), blobs(), slot))
-    preview = present.tts_preview(request.args, slot)
+    preview = present.tts_preview(request.args, slot.language)
     failed = any(f is not None and f.errors for f in (form, *forms.values()))
     page = render_template(
         "library/edit.html", form=form, row=row, preview=preview,

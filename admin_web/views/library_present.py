@@ -11,9 +11,12 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 
 from admin_web.db import db
+from admin_web.views.media_support import media_error_text
+from pbx.media import tts
+from pbx.media.errors import MediaError
 from pbx.services.library.messages import LibraryRow
 from pbx.services.library.slots import Placement
-from storage.models import MessageSlot, User
+from storage.models import User
 
 KIND_LABELS = {
     "welcome": "Welcome message",
@@ -95,13 +98,19 @@ class Preview:
     text: str
     language: str
     audio_url: str
+    problem: str | None = None  # the server's reason there is nothing to play
 
 
-def tts_preview(args: Mapping[str, str], slot: MessageSlot) -> Preview | None:
-    """The preview asked for by the edit page's "Lyssna" (a GET: nothing is stored)."""
+def tts_preview(args: Mapping[str, str], default_language: str) -> Preview | None:
+    """The preview asked for by "Lyssna först" (a GET: nothing is stored). Text the server
+    cannot read gets its message on the page: an <audio> that fails says nothing."""
     if args.get("preview") != "1":
         return None
     text = args.get("text", "")[:2000]
-    language = args.get("language", slot.language)
+    language = args.get("language", default_language)
     query = urlencode({"text": text, "language": language})
+    try:
+        tts.check_request(text, language)
+    except MediaError as exc:
+        return Preview(text, language, "", media_error_text(exc))
     return Preview(text, language, url_for("media.tts_preview") + "?" + query)

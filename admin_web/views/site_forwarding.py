@@ -88,7 +88,7 @@ def _save(
     try:
         if form.text("action") == "remove":
             forwarding_review.remove_forwarding(db(), actor(), user, _review_link, kind)
-            flash(_("Forwarding removed. %(name)s has been notified.", name=user.name), "success")
+            flash(_notified(user, removed=True), "success")
             return redirect(here)
         destination, ring = form.text("destination").strip(), form.integer("ring_seconds", 20)
         active = form.text("active") == "on"
@@ -106,8 +106,19 @@ def _save(
     except ValidationError as exc:
         form.fail(exc)
         return None
-    flash(_("Forwarding saved. %(name)s has been notified.", name=user.name), "success")
+    flash(_notified(user, removed=False), "success")
     return redirect(here)
+
+
+def _notified(user: User, *, removed: bool) -> str:
+    """The flash after a change; a person changing their own forwarding is "you"."""
+    if user.id == current_account().id:
+        if removed:
+            return _("Forwarding removed. You have been notified.")
+        return _("Forwarding saved. You have been notified.")
+    if removed:
+        return _("Forwarding removed. %(name)s has been notified.", name=user.name)
+    return _("Forwarding saved. %(name)s has been notified.", name=user.name)
 
 
 def _reauth_first(back: str) -> Response:

@@ -104,7 +104,7 @@ def _page(tenant: Tenant, menu: IvrMenu, *, settings_form: Form, key_form: Form)
         options=[(o, load_target(o, "target")) for o in options],
         choices=found,
         names=_names(found),
-        slots=slots.list_slots(db(), tenant.id),
+        slots=slots.prompt_slots(db(), tenant.id),
         keys=KEYS,
         current=current,
         editing=editing if key_form.text("mode") == "change" else "",

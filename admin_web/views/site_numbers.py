@@ -76,7 +76,7 @@ def edit(number_id: str) -> Any:
         number=number,
         current=load_target(number, "target"),
         choices=choices(tenant, NUMBER_KINDS),
-        slots=slots.list_slots(db(), tenant.id),
+        slots=slots.prompt_slots(db(), tenant.id),
     )
 
 

@@ -87,7 +87,7 @@ def edit(queue_id: str) -> Any:
         members=members,
         current=load_target(queue, "overflow"),
         choices=choices(tenant, OVERFLOW_KINDS),
-        slots=slots.list_slots(db(), tenant.id),
+        slots=slots.prompt_slots(db(), tenant.id),
         queue_kinds=QUEUE_KINDS,
         strategies=STRATEGIES,
     )

@@ -135,6 +135,7 @@ def test_a_missing_message_is_recorded_again_through_the_callback_softphone(
     page.click("#initiate-call")
 
     page.wait_for_selector('#softphone[data-state="ringing"]')
+    assert page.is_disabled("#softphone-dial")  # "Ring 333" waits while it rings
     page.click("#softphone-answer")
     page.wait_for_selector('#softphone[data-state="recording"]')
     page.wait_for_timeout(SPEAK_S * 1000)

@@ -208,3 +208,9 @@ def list_slots(session: Session, tenant_id: int) -> list[MessageSlot]:
         .order_by(MessageSlot.kind, MessageSlot.name)
     )
     return list(session.scalars(stmt))
+
+
+def prompt_slots(session: Session, tenant_id: int) -> list[MessageSlot]:
+    """The messages a company may play to callers (IVR, queue, welcome): everything but
+    the personal voicemail greetings, which belong to their user's mailbox."""
+    return [slot for slot in list_slots(session, tenant_id) if slot.kind != "greeting"]
