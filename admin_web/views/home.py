@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -70,8 +71,10 @@ def leave() -> Response:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
-    """Browsers ask for /favicon.ico whatever the page links; the site's icon is an SVG."""
-    return current_app.send_static_file("favicon.svg")
+    """Browsers ask for /favicon.ico whatever the page links; the site's icon is an SVG
+    (a few hundred bytes, sent from memory: no file left open by an unread response)."""
+    icon = Path(current_app.static_folder or "", "favicon.svg").read_bytes()
+    return Response(icon, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.post("/language")

@@ -40,13 +40,18 @@ def _page(pin_form: Form | None = None) -> Any:
 
 @bp.post("/my/voicemail/settings")
 @roles_required(*PEOPLE)
-def save() -> Response:
-    """Greeting-only and e-mail on new messages."""
+def save() -> Any:
+    """Greeting-only and e-mail on new messages (an unknown choice is a form error)."""
     form = Form(request.form)
-    voicemail_settings.update(
-        db(), actor(), current_account(),
-        greeting_only=form.text("greeting_only") == "1", email_notify=form.text("email_notify"),
-    )  # fmt: skip
+    try:
+        voicemail_settings.update(
+            db(), actor(), current_account(),
+            greeting_only=form.text("greeting_only") == "1",
+            email_notify=form.text("email_notify"),
+        )  # fmt: skip
+    except ValidationError as exc:
+        form.errors[exc.field] = error_text(exc)
+        return _page(form)
     flash(_("Saved."), "success")
     return redirect(url_for(".mine"))
 
