@@ -1,14 +1,21 @@
-"""Domain errors. Each has a stable `code` the web layer and CLI map to a clear message."""
+"""Domain errors. Each has a stable `code` the web layer and CLI map to a clear message;
+`params` holds the values that message names (an extension, a country, a length), so the
+message is put together in the reader's language, never parsed out of the English one."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class PbxError(Exception):
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.params: dict[str, object] = dict(params or {})
         if code:
             self.code = code
 
@@ -18,8 +25,15 @@ class ValidationError(PbxError):
 
     code = "invalid"
 
-    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.field = field
 
     def __str__(self) -> str:
@@ -43,6 +57,11 @@ class NotFound(PbxError):
 
 class Conflict(PbxError):
     code = "conflict"
+
+
+class Taken(ValidationError, Conflict):
+    """A value that must be unique is already used (an e-mail, an extension): a field's
+    error on a form, a conflict to whoever catches those."""
 
 
 class PermissionDenied(PbxError):

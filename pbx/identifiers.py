@@ -58,7 +58,12 @@ def extension(value: str) -> str:
     if not looks_like_extension(value):
         raise ValidationError("extension", "extension must be 2–6 digits, not starting with 0")
     if value in RESERVED_EXTENSIONS:
-        raise ValidationError("extension", f"{value} is the voicemail service number")
+        raise ValidationError(
+            "extension",
+            f"{value} is the voicemail service number",
+            code="reserved_extension",
+            params={"extension": value},
+        )
     return value
 
 
@@ -77,5 +82,10 @@ def name(value: str, field: str = "name", max_length: int = 200) -> str:
     if not value:
         raise ValidationError(field, "must not be empty")
     if len(value) > max_length:
-        raise ValidationError(field, f"must be at most {max_length} characters")
+        raise ValidationError(
+            field,
+            f"must be at most {max_length} characters",
+            code="too_long",
+            params={"max_length": max_length},
+        )
     return value

@@ -59,7 +59,7 @@ def _error(exc: PbxError) -> str:
     field = getattr(exc, "field", "")
     label = _(FIELD_LABELS[field]) if field in FIELD_LABELS else ""
     if exc.code == "repeated":  # "same as line N"
-        text = _("Same as line %(line)s.", line=exc.message.rsplit(" ", 1)[-1])
+        text = _("Same as line %(line)s.", **exc.params)
     else:
         text = error_text(exc)
     return f"{label}: {text}" if label else text

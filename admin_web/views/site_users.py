@@ -20,12 +20,11 @@ from admin_web.i18n import gettext as _
 from admin_web.views.site_common import (
     Form,
     actor,
-    error_text,
     render_form,
     site_object,
     site_tenant,
 )
-from pbx.errors import Conflict, ValidationError
+from pbx.errors import ValidationError
 from pbx.services.accounts import core as accounts
 from pbx.services.people import phones, users
 from pbx.services.people.users import TENANT_ROLES, update_user
@@ -74,10 +73,8 @@ def create() -> Any:
             accounts.issue_link(db(), accounts_config(), actor(), user, "setup")
             flash(_("%(name)s is added and has been sent a setup link.", name=user.name), "success")
             return redirect(url_for(".edit", user_id=user.id))
-        except ValidationError as exc:
+        except ValidationError as exc:  # a taken e-mail or extension among them
             form.fail(exc)
-        except Conflict as exc:
-            form.errors["email" if "e-mail" in exc.message else "extension"] = error_text(exc)
     return render_form("site/user_new.html", form, roles=TENANT_ROLES)
 
 

@@ -1,18 +1,23 @@
-"""Save-time validation of a dialplan snapshot, shared by forms, CLI and fixtures.
+"""Save-time validation: the one rule set of the dialplan.
 
 The engine survives anything (dangling references, loops, refused destinations are handled at
-call time), but a dialplan that fails these checks should never be saved.
+call time), but a dialplan that fails these checks should never be saved. The rules a single
+save can break are small pure functions here (`ivr_key_problem`, `follow_unconditional` with
+`chain_problem`, `ring_group_conflict`); the services call them on every create and edit (from
+the site, the CLI and the fixtures alike), and `validate_dialplan` applies the same functions
+to a whole snapshot.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from pbx.engine.dialplan import (
     Destination,
     DialplanSnapshot,
+    Limits,
     ToExtension,
     ToExternal,
     ToHangup,
@@ -20,11 +25,11 @@ from pbx.engine.dialplan import (
     ToIvr,
     ToQueue,
     ToVoicemail,
-    User,
 )
 from pbx.engine.errors import InvalidDialplan
 
 IVR_DIGITS = frozenset("0123456789#")  # '*' is reserved: it repeats the menu
+DEFAULT_MAX_FORWARD_DEPTH = Limits().max_forward_depth
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,39 @@ def check_dialplan(snap: DialplanSnapshot) -> None:
     problems = validate_dialplan(snap)
     if problems:
         raise InvalidDialplan(tuple(f"{p.where}: {p.message}" for p in problems))
+
+
+def ivr_key_problem(digit: str, used: Collection[str], also: Collection[str] = ()) -> str | None:
+    """Why `digit` cannot be bound in a menu whose keys `used` are taken: "invalid_digit"
+    (one of 0-9 or #, or of `also`), "duplicate_digit", or None."""
+    if digit not in IVR_DIGITS and digit not in also:
+        return "invalid_digit"
+    return "duplicate_digit" if digit in used else None
+
+
+def follow_unconditional(
+    chain: tuple[str, ...], next_ext: Callable[[str], str | None]
+) -> tuple[str, ...]:
+    """`chain` continued along unconditional forwarding to an extension (`next_ext` gives
+    where an extension's rule leads, or None), until an extension repeats or has no rule."""
+    steps = list(chain)
+    while steps[-1] not in steps[:-1] and (following := next_ext(steps[-1])) is not None:
+        steps.append(following)
+    return tuple(steps)
+
+
+def chain_problem(chain: tuple[str, ...], max_depth: int) -> str | None:
+    """A forwarding chain (extensions in the order calls go) the engine would refuse:
+    "forwarding_loop" if it comes back to an extension, "forwarding_depth" if it is longer
+    than `max_depth` extensions (`Limits.max_forward_depth`), else None."""
+    if chain[-1] in chain[:-1]:
+        return "forwarding_loop"
+    return "forwarding_depth" if len(chain) > max_depth else None
+
+
+def ring_group_conflict(kind: str, announce_position: bool, hold_slot: object) -> bool:
+    """A ring group rings everyone at once: it announces no position, plays no hold music."""
+    return kind == "ring_group" and (announce_position or hold_slot is not None)
 
 
 def _duplicates(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
@@ -144,7 +182,7 @@ def _menus(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
                 yield DialplanProblem("duplicate_digit", f"{where} option {digit}", "used twice")
         for option in menu.options:
             option_where = f"{where} option {option.digit}"
-            if option.digit not in IVR_DIGITS:
+            if ivr_key_problem(option.digit, ()) == "invalid_digit":
                 yield DialplanProblem(
                     "invalid_digit", option_where, "a choice is one of 0-9 or # (* repeats)"
                 )
@@ -164,7 +202,7 @@ def _queues(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
                 yield DialplanProblem("unknown_reference", where, f"no extension {member}")
         if queue.ring_time is not None and queue.ring_time <= 0:
             yield DialplanProblem("invalid_value", where, "ring time must be positive")
-        if queue.kind == "ring_group" and (queue.announce_position or queue.hold_slot):
+        if ring_group_conflict(queue.kind, queue.announce_position, queue.hold_slot):
             yield DialplanProblem(
                 "invalid_value", where, "a ring group announces no position and has no hold message"
             )
@@ -185,29 +223,22 @@ def _loops(snap: DialplanSnapshot) -> Iterator[DialplanProblem]:
     """Unconditional forwarding that comes back to where it started, or that is longer than
     the engine will follow."""
     for user in snap.users:
-        chain = _unconditional_chain(snap, user)
-        if chain and chain[-1] in chain[:-1]:
+        chain = follow_unconditional((user.ext,), lambda ext: _unconditional_to(snap, ext))
+        problem = chain_problem(chain, snap.limits.max_forward_depth)
+        if problem == "forwarding_loop":
             if chain[-1] == user.ext:  # reported by each member of the loop, not by feeders
-                yield DialplanProblem(
-                    "forwarding_loop", f"user {user.ext}", "loop: " + " → ".join(chain)
-                )
-        elif len(chain) > snap.limits.max_forward_depth:
+                yield DialplanProblem(problem, f"user {user.ext}", "loop: " + " → ".join(chain))
+        elif problem == "forwarding_depth":
             yield DialplanProblem(
-                "forwarding_depth",
+                problem,
                 f"user {user.ext}",
                 f"chain of {len(chain)} forwards exceeds {snap.limits.max_forward_depth}",
             )
 
 
-def _unconditional_chain(snap: DialplanSnapshot, user: User) -> tuple[str, ...]:
-    chain = [user.ext]
-    current: User | None = user
-    while current is not None:
-        rule = current.rule("unconditional")
-        if rule is None or not isinstance(rule.destination, ToExtension):
-            break
-        chain.append(rule.destination.ext)
-        if rule.destination.ext in chain[:-1]:
-            break
-        current = snap.user_index.get(rule.destination.ext)
-    return tuple(chain)
+def _unconditional_to(snap: DialplanSnapshot, ext: str) -> str | None:
+    user = snap.user_index.get(ext)
+    rule = user.rule("unconditional") if user is not None else None
+    if rule is None or not isinstance(rule.destination, ToExtension):
+        return None
+    return rule.destination.ext

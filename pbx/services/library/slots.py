@@ -83,7 +83,7 @@ def create_slot(
 def require_slot(session: Session, tenant: Tenant, slot_id: int, field: str) -> MessageSlot:
     slot = session.get(MessageSlot, slot_id)
     if slot is None or slot.tenant_id != tenant.id or slot.deleted_at is not None:
-        raise ValidationError(field, "no such message in this company")
+        raise ValidationError(field, "no such message in this company", code="unknown_message")
     return slot
 
 

@@ -16,11 +16,10 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import PbxError, PermissionDenied, ValidationError
+from pbx.errors import PbxError, ValidationError
 from pbx.services.accounts import core as accounts
 from pbx.services.common.actor import Actor
 from pbx.services.people import users
@@ -101,8 +100,7 @@ def _records(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[PbxErr
 
 def preview(session: Session, actor: Actor, tenant: Tenant, data: bytes) -> ImportPreview:
     """Every row with its errors; writes nothing."""
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
     records, problems = _records(data)
     result = ImportPreview([ImportRow(line, values) for line, values in records], problems)
     seen_emails: dict[str, int] = {}
@@ -132,8 +130,7 @@ def _check_row(session: Session, tenant: Tenant, row: ImportRow) -> None:
 
 def _new_email(session: Session, value: str) -> str:
     email = identifiers.email(value)
-    if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-        raise ValidationError("email", f"an account with the e-mail {email} already exists")
+    users.check_email_free(session, email)
     return email
 
 
@@ -141,9 +138,7 @@ def _new_extension(session: Session, tenant: Tenant, value: str) -> str | None:
     if not value:
         return None
     ext = identifiers.extension(value)
-    taken = select(User.id).where(User.tenant_id == tenant.id, User.extension == ext)
-    if session.scalar(taken):
-        raise ValidationError("extension", f"extension {ext} is already taken in this company")
+    users.check_extension_free(session, tenant.id, ext)
     return ext
 
 
@@ -158,7 +153,11 @@ def _check_repeats(row: ImportRow, name: str, value: str, seen: dict[str, int]) 
     if not value:
         return
     if value in seen:
-        row.errors.append(ValidationError(name, f"same as line {seen[value]}", code="repeated"))
+        row.errors.append(
+            ValidationError(
+                name, f"same as line {seen[value]}", code="repeated", params={"line": seen[value]}
+            )
+        )
     else:
         seen[value] = row.line
 

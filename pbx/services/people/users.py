@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import Conflict, DestinationRefused, PermissionDenied, ValidationError
+from pbx.errors import DestinationRefused, PermissionDenied, Taken, ValidationError
 from pbx.policies.destinations import (
     DestinationNotAllowed,
     InvalidNumber,
@@ -50,7 +50,9 @@ def create_user(
         must_change_password=True,
         session_token=new_session_token(),
     )
-    _refuse_duplicates(session, user)
+    check_email_free(session, user.email)
+    if user.extension and user.tenant_id is not None:
+        check_extension_free(session, user.tenant_id, user.extension)
     session.add(user)
     session.flush()
     if user.extension:
@@ -97,14 +99,33 @@ def own_mobile(value: str, home_region: str, reason: str = "", field: str = "mob
         raise DestinationRefused(field, exc.message, code=exc.code, number=exc.e164) from None
 
 
-def _refuse_duplicates(session: Session, user: User) -> None:
-    same_email = select(User.id).where(func.lower(User.email) == user.email.lower())
-    if session.scalar(same_email) is not None:
-        raise Conflict(f"an account with the e-mail {user.email} already exists")
-    if user.extension and session.scalar(
-        select(User.id).where(User.tenant_id == user.tenant_id, User.extension == user.extension)
-    ):
-        raise Conflict(f"extension {user.extension} is already taken in this company")
+def check_email_free(session: Session, email: str) -> None:
+    """The one rule of every save (create, CSV import): an e-mail is one account's, site-wide,
+    whatever its case."""
+    if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        raise Taken(
+            "email",
+            f"an account with the e-mail {email} already exists",
+            code="email_taken",
+            params={"email": email},
+        )
+
+
+def check_extension_free(
+    session: Session, tenant_id: int, extension: str, user_id: int | None = None
+) -> None:
+    """The one rule of every save (create, edit, CSV import): an extension is one user's
+    within a company (`user_id` is the user being edited, who may keep theirs)."""
+    taken = select(User.id).where(User.tenant_id == tenant_id, User.extension == extension)
+    if user_id is not None:
+        taken = taken.where(User.id != user_id)
+    if session.scalar(taken) is not None:
+        raise Taken(
+            "extension",
+            f"extension {extension} is already taken in this company",
+            code="extension_taken",
+            params={"extension": extension},
+        )
 
 
 def list_users(session: Session, tenant_id: int | None = None, search: str = "") -> list[User]:
@@ -238,13 +259,8 @@ def _extension(session: Session, user: User, text: str) -> str | None:
             )
         return None
     value = identifiers.extension(text)
-    taken = select(User.id).where(
-        User.tenant_id == user.tenant_id, User.extension == value, User.id != user.id
-    )
-    if session.scalar(taken) is not None:
-        raise ValidationError(
-            "extension", f"extension {value} is already taken in this company", code="taken"
-        )
+    if user.tenant_id is not None:
+        check_extension_free(session, user.tenant_id, value, user.id)
     return value
 
 

@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.engine.validation import DEFAULT_MAX_FORWARD_DEPTH, chain_problem, follow_unconditional
+from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.routing.targets import external_number
 from storage.models import ForwardingRule, Tenant, User, utcnow
 
 KINDS = ("unconditional", "busy", "no_answer", "unavailable")
-MAX_CHAIN = 5
 
 
 def rule_state(rule: ForwardingRule | None) -> dict[str, Any] | None:
@@ -95,8 +95,7 @@ def clear_forwarding(session: Session, actor: Actor, user: User, kind: str) -> N
 def _check_actor(actor: Actor, user: User) -> None:
     if user.tenant_id is None:
         raise ValidationError("user", "operator accounts have no extension to forward")
-    if actor.user_id != user.id and not actor.can_manage_tenant(user.tenant_id):
-        raise PermissionDenied("you can only change your own forwarding")
+    actor.require_self_or_admin(user.id, user.tenant_id)
 
 
 def _destination(session: Session, tenant: Tenant, user: User, text: str) -> tuple[str, str]:
@@ -105,29 +104,74 @@ def _destination(session: Session, tenant: Tenant, user: User, text: str) -> tup
             select(User).where(User.tenant_id == tenant.id, User.extension == text)
         )
         if target is None:
-            raise ValidationError("destination", f"no extension {text} in this company")
-        _refuse_loop(session, user, target)
+            raise ValidationError(
+                "destination",
+                f"no extension {text} in this company",
+                code="unknown_extension",
+                params={"extension": text},
+            )
+        _refuse_chain(session, user, text)
         return "extension", text
     return "external", external_number(tenant, text, "destination")
 
 
-def _refuse_loop(session: Session, user: User, target: User) -> None:
-    """Follow unconditional forwarding from the target; refuse if it comes back."""
-    seen = {user.id}
-    current: User | None = target
-    for _ in range(MAX_CHAIN + 1):
-        if current is None:
-            return
-        if current.id in seen:
-            raise ValidationError("destination", "this forwarding would make a loop")
-        seen.add(current.id)
-        rule = find_rule(session, current.id, "unconditional")
-        if rule is None or not rule.active or rule.destination_kind != "extension":
-            return
-        current = session.scalar(
-            select(User).where(User.tenant_id == user.tenant_id, User.extension == rule.destination)
+def _refuse_chain(session: Session, user: User, target_ext: str) -> None:
+    """The engine's rule (`chain_problem`): calls reaching the user (the longest way in
+    through colleagues' unconditional forwarding) and sent on to `target_ext` and along its
+    unconditional forwarding may not come back nor go too deep."""
+    ext = user.extension or ""
+    way_in = _way_in(session, user, ext, DEFAULT_MAX_FORWARD_DEPTH)
+    chain = follow_unconditional(
+        (*way_in, ext, target_ext), lambda at: _unconditional_to(session, user, at)
+    )
+    problem = chain_problem(chain, DEFAULT_MAX_FORWARD_DEPTH)
+    if problem == "forwarding_loop":
+        raise ValidationError("destination", "this forwarding would make a loop", code=problem)
+    if problem == "forwarding_depth":
+        raise ValidationError(
+            "destination",
+            f"forwarding chains are limited to {DEFAULT_MAX_FORWARD_DEPTH} steps",
+            code=problem,
+            params={"steps": DEFAULT_MAX_FORWARD_DEPTH},
         )
-    raise ValidationError("destination", f"forwarding chains are limited to {MAX_CHAIN} steps")
+
+
+def _way_in(session: Session, user: User, ext: str, depth: int) -> tuple[str, ...]:
+    """The longest chain of colleagues whose unconditional forwarding leads to `ext` (at
+    most `depth`; a longer one is refused anyway)."""
+    feeders = session.scalars(
+        select(User.extension)
+        .join(ForwardingRule, ForwardingRule.user_id == User.id)
+        .where(
+            User.tenant_id == user.tenant_id,
+            ForwardingRule.kind == "unconditional",
+            ForwardingRule.active.is_(True),
+            ForwardingRule.destination_kind == "extension",
+            ForwardingRule.destination == ext,
+            User.id != user.id,
+        )
+    )
+    longest: tuple[str, ...] = ()
+    for feeder in feeders if depth > 0 else ():
+        way = (*_way_in(session, user, str(feeder), depth - 1), str(feeder))
+        longest = way if len(way) > len(longest) else longest
+    return longest
+
+
+def _unconditional_to(session: Session, user: User, ext: str) -> str | None:
+    """Where `ext`'s active unconditional forwarding to an extension leads, if it has one."""
+    rule = session.scalar(
+        select(ForwardingRule)
+        .join(User, User.id == ForwardingRule.user_id)
+        .where(
+            User.tenant_id == user.tenant_id,
+            User.extension == ext,
+            ForwardingRule.kind == "unconditional",
+            ForwardingRule.active.is_(True),
+            ForwardingRule.destination_kind == "extension",
+        )
+    )
+    return rule.destination if rule is not None else None
 
 
 def find_rule(session: Session, user_id: int, kind: str) -> ForwardingRule | None:

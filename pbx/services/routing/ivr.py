@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
+from pbx.engine.validation import IVR_DIGITS, ivr_key_problem
 from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -13,8 +14,9 @@ from pbx.services.library.slots import require_slot
 from pbx.services.routing.targets import Target, load_target, store_target, validate_target
 from storage.models import IvrMenu, IvrOption, Tenant
 
-# '*' repeats the menu (engine rule) so it cannot be bound; 't' is the timeout destination.
-OPTION_KEYS = tuple("0123456789#") + ("t",)
+# The engine's keys (0-9, #; '*' repeats the menu) and 't', the timeout destination.
+TIMEOUT_KEY = "t"
+OPTION_KEYS = (*sorted(IVR_DIGITS, key=lambda key: (key == "#", key)), TIMEOUT_KEY)
 
 
 def create_menu(
@@ -73,12 +75,7 @@ def set_option(
 ) -> IvrOption:
     """Bind a key (or 't' for timeout); an already-bound key is refused, not replaced."""
     _check(actor, tenant, menu)
-    if digit not in OPTION_KEYS:
-        raise ValidationError("digit", "key must be 0–9 or #, or t for the timeout (* repeats)")
-    if find_option(session, menu.id, digit) is not None:
-        raise ValidationError(
-            "digit", f"key {digit} is already used in this menu", code="duplicate_digit"
-        )
+    check_key(session, menu, digit)
     option = IvrOption(menu_id=menu.id, digit=digit)
     store_target(option, "target", validate_target(session, tenant, target, "target"))
     session.add(option)
@@ -109,6 +106,18 @@ def remove_option(
     )
 
 
+def check_key(session: Session, menu: IvrMenu, digit: str) -> None:
+    """The engine's key rule (`ivr_key_problem`) against the menu's bound keys."""
+    used = {option.digit for option in options_of(session, menu.id)}
+    problem = ivr_key_problem(digit, used, also=(TIMEOUT_KEY,))
+    if problem == "invalid_digit":
+        raise ValidationError(
+            "digit", "key must be 0–9 or #, or t for the timeout (* repeats)", code=problem
+        )
+    if problem == "duplicate_digit":
+        raise ValidationError("digit", f"key {digit} is already used in this menu", code=problem)
+
+
 def _check(actor: Actor, tenant: Tenant, menu: IvrMenu | None = None) -> None:
     actor.require_admin(tenant.id, *([menu.tenant_id] if menu else []))
 
@@ -130,10 +139,6 @@ def list_menus(session: Session, tenant_id: int) -> list[IvrMenu]:
 
 
 # Editing IVR menus (knappval) from the site: a menu's settings and one key's destination.
-def _check_edit(actor: Actor, tenant: Tenant, menu: IvrMenu) -> None:
-    actor.require_admin(tenant.id, menu.tenant_id)
-
-
 def update_menu(
     session: Session,
     actor: Actor,
@@ -147,7 +152,7 @@ def update_menu(
     max_retries: int,
 ) -> IvrMenu:
     """Rename a menu and change its prompt, invalid-input message, timeout and retries."""
-    _check_edit(actor, tenant, menu)
+    _check(actor, tenant, menu)
     old = _settings_of(menu)
     menu.name = identifiers.name(name, max_length=100)
     # The same rules as at creation (slot of this company, 2–60 s, 1–10 retries).
@@ -183,7 +188,7 @@ def change_option(
     session: Session, actor: Actor, tenant: Tenant, menu: IvrMenu, digit: str, target: Target
 ) -> IvrOption:
     """Point a key (or `t`, the timeout) at `target`; binds it if it is not bound yet."""
-    _check_edit(actor, tenant, menu)
+    _check(actor, tenant, menu)
     option = find_option(session, menu.id, digit)
     if option is None:
         return set_option(session, actor, tenant, menu, digit, target)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import identifiers
+from pbx.engine.validation import ring_group_conflict
 from pbx.errors import ValidationError
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -34,10 +35,7 @@ def create_queue(
     hold_slot_id: int | None = None,
 ) -> Queue:
     actor.require_admin(tenant.id)
-    if not 10 <= max_wait_seconds <= 3600:
-        raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
-    if message_slot_id is not None:
-        require_slot(session, tenant, message_slot_id, "message_slot_id")
+    checked = check_settings(session, tenant, None, message_slot_id, max_wait_seconds, overflow)
     _check_ringing(session, tenant, kind, strategy, ring_seconds, announce_position, hold_slot_id)
     queue = Queue(
         tenant_id=tenant.id,
@@ -50,7 +48,7 @@ def create_queue(
         announce_position=announce_position,
         hold_slot_id=hold_slot_id,
     )
-    store_target(queue, "overflow", validate_target(session, tenant, overflow, "overflow"))
+    store_target(queue, "overflow", checked)
     session.add(queue)
     session.flush()
     set_members(session, tenant, queue, members)
@@ -77,7 +75,12 @@ def set_members(session: Session, tenant: Tenant, queue: Queue, user_ids: list[i
     for user_id in user_ids:
         user = session.get(User, user_id)
         if user is None or user.tenant_id != tenant.id or not user.extension:
-            raise ValidationError("members", f"no extension user {user_id} in this company")
+            raise ValidationError(
+                "members",
+                f"no extension user {user_id} in this company",
+                code="member_without_extension",
+                params={"user": user_id},
+            )
     for member in members_of(session, queue.id):
         session.delete(member)
     session.flush()
@@ -124,7 +127,8 @@ def update_queue(
     hold_slot_id: int | None = None,
 ) -> Queue:
     """Change a queue; `kind` and `strategy` None keep what it has."""
-    checked = _check(session, actor, tenant, queue, message_slot_id, max_wait_seconds, overflow)
+    actor.require_admin(tenant.id, queue.tenant_id)
+    checked = check_settings(session, tenant, queue, message_slot_id, max_wait_seconds, overflow)
     kind, strategy = kind or queue.kind, strategy or queue.strategy
     _check_ringing(session, tenant, kind, strategy, ring_seconds, announce_position, hold_slot_id)
     old = _state(session, queue)
@@ -148,23 +152,22 @@ def update_queue(
     return queue
 
 
-def _check(
+def check_settings(
     session: Session,
-    actor: Actor,
     tenant: Tenant,
-    queue: Queue,
+    queue: Queue | None,
     message_slot_id: int | None,
     max_wait_seconds: int,
     overflow: Target,
 ) -> Target:
-    """The same rules as at creation; returns the overflow destination validated."""
-    actor.require_admin(tenant.id, queue.tenant_id)
+    """The one checker of a queue's settings, for create (`queue` None) and edit; returns
+    the overflow destination validated."""
     low, high = MAX_WAIT_RANGE
     if not low <= max_wait_seconds <= high:
         raise ValidationError("max_wait_seconds", "maximum wait must be 10–3600 seconds")
     if message_slot_id is not None:
         require_slot(session, tenant, message_slot_id, "message_slot_id")
-    if overflow.kind == "queue" and overflow.queue_id == queue.id:
+    if queue is not None and overflow.kind == "queue" and overflow.queue_id == queue.id:
         raise ValidationError("overflow", "a queue cannot overflow into itself")
     return validate_target(session, tenant, overflow, "overflow")
 
@@ -185,7 +188,7 @@ def _check_ringing(
     low, high = RING_RANGE
     if ring_seconds is not None and not low <= ring_seconds <= high:
         raise ValidationError("ring_seconds", "ring time must be 5–300 seconds")
-    if kind == "ring_group" and (announce_position or hold_slot_id is not None):
+    if ring_group_conflict(kind, announce_position, hold_slot_id):
         raise ValidationError(
             "kind", "a ring group announces no position and plays no message on hold"
         )

@@ -76,7 +76,12 @@ def _owned(
 ) -> None:
     obj = session.get(model, obj_id) if obj_id is not None else None
     if obj is None or obj.tenant_id != tenant.id:
-        raise ValidationError(field, f"no such {model.__name__.lower()} in this company")
+        raise ValidationError(
+            field,
+            f"no such {model.__name__.lower()} in this company",
+            code="unknown_target",
+            params={"kind": model.__name__.lower()},
+        )
 
 
 def store_target(row: Any, prefix: str, target: Target) -> None:

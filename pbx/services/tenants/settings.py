@@ -51,10 +51,17 @@ def region_codes(text: str) -> list[str]:
     codes = sorted({c.upper() for c in re.split(r"[\s,;]+", text) if c})
     for code in codes:
         if not _REGION.match(code) or code not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError(
-                "countries", f"{code} is not a country code (ISO 3166, e.g. NO, FI, DE)"
-            )
+            raise not_a_country(code)
     return codes
+
+
+def not_a_country(code: str) -> ValidationError:
+    return ValidationError(
+        "countries",
+        f"{code} is not a country code (ISO 3166, e.g. NO, FI, DE)",
+        code="unknown_country",
+        params={"country": code},
+    )
 
 
 def added_countries(tenant: Tenant, countries: Iterable[str]) -> list[str]:
@@ -69,10 +76,13 @@ def set_allowed_countries(
     new = sorted(set(countries))
     for code in new:
         if code not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError("countries", f"{code} is not a country code")
+            raise not_a_country(code)
     if tenant.home_region in new:
         raise ValidationError(
-            "countries", f"{tenant.home_region} is the home country: it is always allowed"
+            "countries",
+            f"{tenant.home_region} is the home country: it is always allowed",
+            code="home_country",
+            params={"country": tenant.home_region},
         )
     old = sorted(tenant.allowed_countries)
     if old == new:
