@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pbx.engine import Trace
-from pbx.errors import NotFound, PermissionDenied, ValidationError
+from pbx.errors import NotFound, ValidationError
 from pbx.services.calls.dialplan import build_snapshot
 from pbx.services.calls.simulated import CallRequest, local_time_of, simulate_request
 from pbx.services.common.actor import Actor
@@ -82,8 +82,7 @@ def number_to_call(
 ) -> PhoneNumber:
     """One of the company's numbers, for its administrators (a test call, "Ring upp");
     another company's number is NotFound."""
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(tenant.id)
     number = get_scoped(session, actor, PhoneNumber, number_id)
     if number.tenant_id != tenant.id:
         raise NotFound(f"PhoneNumber {number_id} not found")

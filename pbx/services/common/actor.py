@@ -32,6 +32,13 @@ class Actor:
         ):
             raise PermissionDenied("not an administrator of this company")
 
+    def require_self_or_admin(self, user_id: int | None, tenant_id: int | None) -> None:
+        """The one check of a change to a person's own things (forwarding, greeting, PIN,
+        voicemail settings, picture, phone, do-not-disturb): that person, or an
+        administrator of their company (`require_admin`)."""
+        if user_id is None or self.user_id != user_id:
+            self.require_admin(tenant_id)
+
 
 # Scripts, fixtures and the CLI act as the system; audit entries say so.
 SYSTEM = Actor(user_id=None, label="system", role="system")

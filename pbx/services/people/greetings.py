@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied
 from pbx.media.tts import TextToSpeech
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -42,9 +41,7 @@ def greeting_of(session: Session, blobs: BlobStore, user: User) -> Greeting:
 
 def _own_slot(session: Session, actor: Actor, user: User) -> MessageSlot:
     """The user's greeting slot (created on first use); the user or their admins only."""
-    own = actor.user_id is not None and actor.user_id == user.id
-    if not own and not (user.tenant_id is not None and actor.can_manage_tenant(user.tenant_id)):
-        raise PermissionDenied("you can only change your own greeting")
+    actor.require_self_or_admin(user.id, user.tenant_id)
     return voicemail.greeting_slot(session, actor, user)
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.security.secretbox import SecretBox, SecretDecryptionError
 from pbx.services.accounts import notify
 from pbx.services.audit import log as audit
@@ -71,10 +71,7 @@ def issue_credentials(
 ) -> PhoneCredentials:
     """New SIP credentials for the user's own phones (a user for themselves, or an admin of
     their company). Old ones stop working and their registrations are dropped."""
-    if actor.user_id != user.id and not (
-        user.tenant_id is not None and actor.can_manage_tenant(user.tenant_id)
-    ):
-        raise PermissionDenied("you cannot change this person's phone")
+    actor.require_self_or_admin(user.id, user.tenant_id)
     if user.tenant_id is None or not user.extension:
         raise ValidationError("extension", "A phone needs an extension.", code="no_extension")
     tenant = session.get(Tenant, user.tenant_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.blobs import BlobStore
@@ -22,10 +21,7 @@ def set_picture(
     original: bytes | None = None,
 ) -> ProfilePicture:
     """Store an already re-encoded picture (see pbx.media.pictures) as the current one."""
-    if actor.user_id != user.id and not (
-        user.tenant_id is not None and actor.can_manage_tenant(user.tenant_id)
-    ):
-        raise PermissionDenied("you can only change your own picture")
+    actor.require_self_or_admin(user.id, user.tenant_id)
     picture = ProfilePicture(
         user_id=user.id,
         blob_sha256=blobs.put(image),

@@ -7,7 +7,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import User
@@ -16,9 +15,7 @@ from storage.models import User
 def set_dnd(session: Session, actor: Actor, user: User, dnd: bool, *, via: str = "site") -> User:
     """Switch `user`'s do-not-disturb; the user themself, their company's admins, operators
     and the system (the *76 code, checked by the engine) may. Audited when it changes."""
-    own = actor.user_id is not None and actor.user_id == user.id
-    if not own and (user.tenant_id is None or not actor.can_manage_tenant(user.tenant_id)):
-        raise PermissionDenied("not your do-not-disturb to change")
+    actor.require_self_or_admin(user.id, user.tenant_id)
     if user.dnd == dnd:
         return user
     user.dnd = dnd

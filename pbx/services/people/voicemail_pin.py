@@ -11,7 +11,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.security.hashing import PRODUCTION_PROFILE, HashProfile, hash_password, verify_password
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -29,9 +29,7 @@ def set_pin(
     profile: HashProfile = PRODUCTION_PROFILE,
 ) -> None:
     """Set the user's voicemail PIN (4–8 digits); the user or their company's admins."""
-    own = actor.user_id is not None and actor.user_id == user.id
-    if not own and not (user.tenant_id is not None and actor.can_manage_tenant(user.tenant_id)):
-        raise PermissionDenied("you can only set your own voicemail PIN")
+    actor.require_self_or_admin(user.id, user.tenant_id)
     if not isinstance(pin, str) or not _PIN.fullmatch(pin):
         raise ValidationError("pin", "The PIN must be 4 to 8 digits.", code="invalid_pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":

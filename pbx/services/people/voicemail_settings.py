@@ -36,9 +36,7 @@ def settings_of(session: Session, user: User) -> VoicemailSettings:
 
 
 def _check(actor: Actor, user: User) -> None:
-    own = actor.user_id is not None and actor.user_id == user.id
-    if not own and not (user.tenant_id is not None and actor.can_manage_tenant(user.tenant_id)):
-        raise PermissionDenied("you can only change your own voicemail settings")
+    actor.require_self_or_admin(user.id, user.tenant_id)
 
 
 def update(
@@ -83,8 +81,7 @@ def change_pin(
 
 def reset_pin(session: Session, actor: Actor, user: User) -> None:
     """An admin clears the PIN (a forgotten one); the owner chooses a new one on the site."""
-    if user.tenant_id is None or not actor.can_manage_tenant(user.tenant_id):
-        raise PermissionDenied("not an administrator of this company")
+    actor.require_admin(user.tenant_id)
     box = voicemail.box_of(session, user)
     had = box.pin_hash is not None
     box.pin_hash = None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.errors import PermissionDenied, ValidationError
+from pbx.errors import ValidationError
 from pbx.policies import opening_hours as policy
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -31,10 +31,7 @@ HOURS_FORMAT = "write hours as 08:00-17:00, the end after the start, without ove
 
 
 def _check(actor: Actor, tenant: Tenant, number: PhoneNumber | None = None) -> None:
-    if not actor.can_manage_tenant(tenant.id):
-        raise PermissionDenied("not an administrator of this company")
-    if number is not None and number.tenant_id != tenant.id:
-        raise PermissionDenied("not a number of this company")
+    actor.require_admin(tenant.id, *([number.tenant_id] if number is not None else []))
 
 
 def find_hours(
