@@ -8,7 +8,9 @@ last step, and then gets a brand-new session.
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -28,13 +30,19 @@ from admin_web.auth import (
 )
 from admin_web.db import db
 from admin_web.i18n import gettext as _
+from admin_web.i18n import ngettext
 from admin_web.ratelimit import rate_limit
 from admin_web.security_headers import no_store
 from admin_web.totp_offer import current_offer
 from pbx.services.accounts import login as login_service
 from pbx.services.accounts import sessions as accounts_sessions
 from pbx.services.accounts import totp as accounts_totp
-from pbx.services.accounts.login import LoginFailed, PasswordResetRequired
+from pbx.services.accounts.login import (
+    CodeReused,
+    LoginFailed,
+    PasswordResetRequired,
+    Throttled,
+)
 from storage.models import User
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +58,29 @@ UNREADABLE = (
 
 
 def _failed(exc: LoginFailed) -> str:
-    return UNREADABLE if exc.code == "totp_unreadable" else FAILED
+    """The message of a failed code step or re-authentication (the password is known to
+    whoever is there, so the back-off's wait can be told)."""
+    if isinstance(exc, Throttled):
+        return _wait_text(exc.wait)
+    if isinstance(exc, CodeReused):
+        return _("That code has been used already. Wait for the next code in your app.")
+    return _(UNREADABLE if exc.code == "totp_unreadable" else FAILED)
+
+
+def _wait_text(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 120:
+        return ngettext(
+            "Too many failed attempts. Wait %(n)s second and try again.",
+            "Too many failed attempts. Wait %(n)s seconds and try again.",
+            seconds,
+        )
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Too many failed attempts. Wait %(n)s minute and try again.",
+        "Too many failed attempts. Wait %(n)s minutes and try again.",
+        minutes,
+    )
 
 
 # Codes, secrets and QR codes must not stay in a browser or proxy cache (SECURITY.md 6).
@@ -136,7 +166,7 @@ def totp() -> Any:
             db(), accounts_config(), user, request.form.get("code", ""), client_ip()
         )
     except LoginFailed as exc:
-        flash(_(_failed(exc)), "error")
+        flash(_failed(exc), "error")
         return render_template("auth/totp.html")
     return _finish(user, via="totp", next_url=session["pending"]["next"])
 
@@ -153,8 +183,8 @@ def recovery() -> Any:
     code = request.form.get("code", "")
     try:
         left = login_service.check_recovery_code(db(), accounts_config(), user, code, client_ip())
-    except LoginFailed:
-        flash(_(FAILED), "error")
+    except LoginFailed as exc:
+        flash(_failed(exc), "error")
         return render_template("auth/recovery.html")
     flash(_("Recovery code accepted. Codes left: %(left)s.", left=left), "warning")
     return _finish(user, via="recovery_code", next_url=url_for("account.two_factor"))
@@ -198,7 +228,7 @@ def reauth() -> Any:
     try:
         _check_both(account, request.form.get("password", ""), request.form.get("code", ""))
     except LoginFailed as exc:
-        flash(_(_failed(exc)), "error")
+        flash(_failed(exc), "error")
         return _reauth_page(next_url)
     mark_reauthenticated()
     pending = reauth_pending.take(next_url)

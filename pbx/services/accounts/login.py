@@ -11,7 +11,7 @@ exists (SECURITY.md 12). An unknown e-mail costs the same Argon2 verification as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select, update
@@ -37,6 +37,25 @@ class LoginFailed(PbxError):
     """Any failed step: wrong or unknown, throttled, locked, suspended (one message for all)."""
 
     code = "login_failed"
+
+
+class Throttled(LoginFailed):
+    """Refused unchecked during the back-off; `wait` is how long until the next attempt.
+    Only pages where the person has already shown the password tell it (the code step,
+    re-authentication): on the password step it would tell that the account exists."""
+
+    code = "throttled"
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__("throttled")
+        self.wait = wait
+
+
+class CodeReused(LoginFailed):
+    """The right code, but already used (a second submit, or the code just used to sign
+    in): refused, yet not a guess, so not counted as a failure of the back-off."""
+
+    code = "code_reused"
 
 
 class TotpUnreadable(LoginFailed):
@@ -154,6 +173,9 @@ def _refuse_unless_allowed(
     audit.record(
         session, owner_actor(user, ip), "login.refused", target=_t(user), new=detail, at=now
     )
+    allowed_at = config.throttle.next_allowed_at(user.failed_logins, user.last_failed_at)
+    if reason == "throttled" and allowed_at is not None:
+        raise Throttled(allowed_at - now)
     raise LoginFailed(reason)
 
 
@@ -209,8 +231,14 @@ def check_totp(
                      new=detail, at=now)  # fmt: skip
         raise TotpUnreadable("totp_unreadable") from None
     step = Totp.verify(secret, code.strip(), now, user.totp_last_step)
-    if step is None or not accept_step(session, user, step):
-        fail(session, config, user, ip, now, "totp", "wrong_code")
+    if step is not None and accept_step(session, user, step):
+        return
+    if Totp.verify(secret, code.strip(), now, None) is not None:  # right, but used already
+        detail = {"step": "totp", "reason": "code_reused"}
+        audit.record(session, owner_actor(user, ip), "login.refused", target=_t(user),
+                     new=detail, at=now)  # fmt: skip
+        raise CodeReused("code_reused")
+    fail(session, config, user, ip, now, "totp", "wrong_code")
 
 
 def accept_step(session: Session, user: User, step: int) -> bool:
