@@ -98,7 +98,7 @@ class Incident(Base):
     consequences: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(10), default="medium")
     measures: Mapped[str] = mapped_column(Text, default="")
-    subjects_informed: Mapped[str] = mapped_column(String(10), default="no")
+    subjects_informed: Mapped[str] = mapped_column(String(20), default="no")
     subjects_informed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     subjects_informed_how: Mapped[str] = mapped_column(Text, default="")
     pts_reportable: Mapped[bool] = mapped_column(default=True)
