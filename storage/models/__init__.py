@@ -15,6 +15,7 @@ from storage.models.media import (
     VoicemailBox,
     VoicemailMessage,
 )
+from storage.models.phones import PhoneRegistration, SipAccount
 from storage.models.routing import (
     ForwardingRule,
     IvrMenu,
@@ -24,7 +25,6 @@ from storage.models.routing import (
     Queue,
     QueueMember,
 )
-from storage.models.phones import PhoneRegistration, SipAccount
 from storage.models.site import ForwardingNotice
 from storage.models.tenants import Tenant
 
