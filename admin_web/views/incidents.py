@@ -19,7 +19,7 @@ from admin_web.views import incident_forms as forms
 from admin_web.views.operator import form_id
 from admin_web.views.site_common import Form, actor, render_form
 from pbx.incident import assessment, recovery, register, register_export
-from storage.models import Tenant, utcnow
+from storage.models import Incident, Tenant, utcnow
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 ADMINS = ("operator", "company_admin")
@@ -39,16 +39,28 @@ def index() -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("operator")
 def create() -> Any:
-    form = Form(request.form) if request.method == "POST" else None
-    if form is not None:
-        data = forms.incident_fields(form, request.form.getlist("nature"))
-        if data is not None:
-            slugs = request.form.getlist("tenants")
-            ids = [t.id for t in db().query(Tenant).filter(Tenant.slug.in_(slugs))]
-            made = register.create(db(), actor(), data, ids)
-            flash(_("Incident recorded; the companies' admins have been told."), "success")
-            return redirect(url_for("incidents.show", id=made.id))
-    return render_form("incident/incident_form.html", form, incident=None, options=_options())
+    if request.method == "GET":  # discovered now, unless the operator says otherwise
+        now = Form({"discovered_at": forms.local_input(utcnow())})
+        return render_form("incident/incident_form.html", now, incident=None,
+                           options=_options(), ticked=_ticked())  # fmt: skip
+    form = Form(request.form)
+    data = forms.incident_fields(form, request.form.getlist("nature"))
+    if data is not None:
+        slugs = request.form.getlist("tenants")
+        ids = [t.id for t in db().query(Tenant).filter(Tenant.slug.in_(slugs))]
+        made = register.create(db(), actor(), data, ids)
+        flash(_("Incident recorded; the companies' admins have been told."), "success")
+        return redirect(url_for("incidents.show", id=made.id))
+    return render_form("incident/incident_form.html", form, incident=None, options=_options(),
+                       ticked=_ticked())  # fmt: skip
+
+
+def _ticked(incident: Incident | None = None) -> dict[str, frozenset[str]]:
+    """The boxes to show ticked: what was posted (kept after an error), else the incident's."""
+    if request.method == "POST":
+        return {name: frozenset(request.form.getlist(name)) for name in ("nature", "tenants")}
+    natures = frozenset(incident.nature) if incident is not None else frozenset()
+    return {"nature": natures, "tenants": frozenset()}
 
 
 def _options() -> dict[str, Any]:
@@ -72,7 +84,8 @@ def edit() -> Any:
             register.update(db(), actor(), incident, data)
             flash(_("Incident updated."), "success")
             return redirect(url_for("incidents.show", id=incident.id))
-    return render_form("incident/incident_form.html", form, incident=incident, options=_options())
+    return render_form("incident/incident_form.html", form, incident=incident, options=_options(),
+                       ticked=_ticked(incident))  # fmt: skip
 
 
 @bp.get("/show")

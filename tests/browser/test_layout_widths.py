@@ -68,3 +68,19 @@ def test_the_library_fits_a_phone(app: Flask, live_server: str, browser_page: An
     assert (
         cross.is_visible() and box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 390
     )
+
+
+def test_incident_times_are_as_wide_as_their_column(
+    app: Flask, live_server: str, browser_page: Any
+) -> None:
+    page = browser_page
+    with app.extensions["pbx"].unit_of_work() as s:
+        operator, password, secret = make_account(s, None, role="operator")
+        email = operator.email
+    sign_in(page, app, live_server, email, password, secret)
+    page.goto(f"{live_server}/incidents/new")
+    for field in ("discovered_at", "started_at", "ended_at"):
+        widths = page.eval_on_selector(
+            f"#f-{field}", "e => [e.offsetWidth, e.parentElement.clientWidth]"
+        )
+        assert widths[0] >= widths[1] - 2, (field, widths)
