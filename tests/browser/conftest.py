@@ -69,7 +69,11 @@ def _closing(application: Flask) -> Any:
     return wsgi
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: playwright's sync API runs its event loop in this thread, and
+# while it lives `asyncio.run` fails everywhere else ("cannot be called from a running event
+# loop") — the SIP tests after the browser tests use asyncio. One Chromium for this package,
+# stopped when its last test is done.
+@pytest.fixture(scope="package")
 def _chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
