@@ -85,23 +85,6 @@ async def sipp(
     return text
 
 
-def write_pcap(path: Path, rtp_packets: list[bytes], *, sport: int, dport: int) -> None:
-    """A classic pcap (Ethernet, IPv4, UDP) of RTP packets 20 ms apart, as SIPp's
-    `play_pcap_audio` reads it."""
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
-    for i, packet in enumerate(rtp_packets):
-        udp = struct.pack("!HHHH", sport, dport, 8 + len(packet), 0) + packet
-        ip = struct.pack(
-            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
-            bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]),
-        ) + udp  # fmt: skip
-        frame = b"\x00" * 12 + b"\x08\x00" + ip
-        micros = i * 20_000
-        out.append(struct.pack("<IIII", 1_000_000 + micros // 10**6, micros % 10**6,
-                               len(frame), len(frame)) + frame)  # fmt: skip
-    path.write_bytes(b"".join(out))
-
-
 def pcmu_packets(pcm: np.ndarray, ssrc: int = 0x5EED) -> list[bytes]:
     """RTP packets (PCMU, 20 ms each) of 8 kHz samples, for a pcap SIPp streams."""
     payload = g711.ulaw_encode(pcm)
