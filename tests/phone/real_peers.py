@@ -24,6 +24,7 @@ import pytest
 
 from pbx.sip import g711, rtp
 from tests.phone.call_world import LOOPBACK, free_port
+from tests.phone.peers import write_pcap  # noqa: F401 - one pcap writer, re-exported
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SIPP_PCAPS = Path("/usr/share/sip-tester")
