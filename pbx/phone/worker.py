@@ -188,7 +188,7 @@ class PhoneWorker:
             call.on_cancel(request, peer)
 
     async def _on_info(self, request: SipRequest, peer: Peer) -> None:
-        call = self.calls.get(request.call_id)
+        call = self.calls.get(request.call_id) or self.legs.call_for(request.call_id)
         if call is None:
             self._reply(request, peer, 481, "Call/Transaction Does Not Exist")
             return
