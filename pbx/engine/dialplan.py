@@ -179,11 +179,11 @@ class IvrMenu:
 
 @dataclass(frozen=True, slots=True)
 class Queue:
-    """A queue or a ring group. Members are rung once each, in the order `strategy` gives
-    (all together for ring_all), `ring_time` seconds a time (None: each member's own ring
-    time); `max_wait` caps the caller's total wait; then `overflow`. A queue first plays its
-    message, the caller's position (`waiting` callers are ahead) when `announce_position`, and
-    its message on hold (`hold_slot`) while members ring.
+    """A queue or a ring group. Members are rung in the order `strategy` gives (all together
+    for ring_all), `ring_time` seconds a time (None: each member's own ring time), round
+    after round until `max_wait` (the caller's total wait) is up; then `overflow`. A queue
+    first plays its message, the caller's position (`waiting` callers are ahead) when
+    `announce_position`, and its message on hold (`hold_slot`) while members ring.
 
     `last_rung` (round_robin) and `last_answered` (least_recent: extension → seconds, larger
     is more recent) are facts from the call log, given by whoever builds the snapshot."""

@@ -1,6 +1,8 @@
 """Queues and ring groups: the queue message, the caller's position and the message on hold
-(queues only), then members rung once each in the order of the strategy — or all at once
-(ring_all) — within the maximum wait, then the overflow destination ("what happens after").
+(queues only), then the members rung one after another in the order of the strategy — or all
+at once (ring_all) — round after round until the maximum wait is up, then the overflow
+destination ("what happens after"). A round in which no member could ring at all (every one
+busy or unavailable at once) ends the hunt early: ringing them again at once would only spin.
 Members on do-not-disturb are passed over."""
 
 from __future__ import annotations
@@ -69,13 +71,17 @@ def _ring_member(
     index: int,
     waited: float,
     actions: list[Action],
+    round_from: float = 0.0,
 ) -> Result:
     together = queue.strategy == "ring_all"
-    done = index > 0 if together else index >= len(order)
-    if done or not order or waited >= queue.max_wait:
+    if order and index >= (1 if together else len(order)):
+        if waited <= round_from:  # nobody rang this round (all busy or unavailable)
+            return st.moved(Routing(queue.overflow, "overflow")), actions
+        index, round_from = 0, waited  # the next round, in the same order
+    if not order or waited >= queue.max_wait:
         return st.moved(Routing(queue.overflow, "overflow")), actions
     left = queue.max_wait - waited
-    phase = InQueue(queue.queue_id, index, waited, st.at, order, together)
+    phase = InQueue(queue.queue_id, index, waited, st.at, order, together, round_from)
     if together:
         users = [snap.user_index[ext] for ext in order]
         ring_time = queue.ring_time or max(user.ring_time for user in users)
@@ -122,4 +128,4 @@ def on_queue(snap: DialplanSnapshot, st: CallState, event: Event) -> Result:
     waited = phase.waited + max(0.0, st.at - phase.since)
     if isinstance(event, Timer):
         waited = float(queue.max_wait)
-    return _ring_member(snap, st, queue, order, phase.index + 1, waited, logs)
+    return _ring_member(snap, st, queue, order, phase.index + 1, waited, logs, phase.round_from)

@@ -70,6 +70,7 @@ class InQueue:
     since: float
     order: tuple[str, ...] = ()  # the extensions in the order this call rings them
     together: bool = False  # every member of `order` rings at once (ring_all)
+    round_from: float = 0.0  # `waited` when this round of the members began
 
 
 @dataclass(frozen=True, slots=True)

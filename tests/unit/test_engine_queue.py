@@ -50,8 +50,9 @@ def test_member_forwarding_rules_do_not_apply_in_a_queue() -> None:
 
 
 def test_nobody_answers_so_the_call_overflows() -> None:
+    # 10 s + 20 s a round: a second round fills the 60 s wait (the last ring cut to 20 s)
     trace = call(no_answer=("202", "204"))
-    assert rings(trace) == ["202", "204"]
+    assert rings(trace) == ["202", "204", "202", "204"]
     assert ("voicemail", "204") in [(s.kind, s.to) for s in trace.steps]
 
 
