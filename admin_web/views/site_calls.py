@@ -21,7 +21,7 @@ from pbx.errors import ValidationError
 from pbx.services.calllog import export as calllogs_export
 from pbx.services.calllog import query as calls
 from pbx.services.calllog import reads as calllogs_reads
-from pbx.services.calllog.vocabulary import DIRECTION_LABELS, DISPOSITION_LABELS
+from pbx.services.calllog.vocabulary import DIRECTION_LABELS, DISPOSITION_LABELS, REFUSAL_LABELS
 from storage.db import begin_for_writing
 
 bp = Blueprint("site_calls", __name__, url_prefix="/calls")
@@ -39,7 +39,11 @@ def local_time(moment: datetime | None) -> str:
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"disposition_labels": DISPOSITION_LABELS, "direction_labels": DIRECTION_LABELS}
+    return {
+        "disposition_labels": DISPOSITION_LABELS,
+        "direction_labels": DIRECTION_LABELS,
+        "refusal_labels": REFUSAL_LABELS,
+    }
 
 
 def _filter(form: Form) -> calls.CallFilter | None:
@@ -142,10 +146,30 @@ def export() -> Any:
     flt = _filter(form)
     if flt is not None:
         try:
-            return _csv(calllogs_export.export_csv(db(), actor(), site_tenant(), flt))
+            text = calllogs_export.export_csv(db(), actor(), site_tenant(), flt, _csv_words())
+            return _csv(text)
         except ValidationError as exc:
             form.fail(exc)
     return _page(form, calls.CallPage([], ""))
+
+
+# The export's headers, column by column (calllog.export.EXPORT_COLUMNS' order).
+CSV_HEADERS = (
+    "Started at", "Answered at", "Ended at", "Direction", "From", "To", "Outcome",
+    "Forwarded to", "Refused because", "Call ID", "Leg",
+)  # fmt: skip
+
+
+def _csv_words() -> calllogs_export.CsvWords:
+    """Headers and the stored words (direction, outcome) in the page's language."""
+    return calllogs_export.CsvWords(
+        headers=tuple(gettext(header) for header in CSV_HEADERS),
+        values={
+            "direction": {code: gettext(label) for code, label in DIRECTION_LABELS.items()},
+            "disposition": {code: gettext(label) for code, label in DISPOSITION_LABELS.items()},
+            "refused_reason": {code: gettext(label) for code, label in REFUSAL_LABELS.items()},
+        },
+    )
 
 
 def _csv(text: str) -> Response:

@@ -134,9 +134,49 @@ def test_export_needs_reauthentication_and_is_audited(app, as_admin, auth, compa
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert [r["caller"] for r in rows] == ["+46701234501"]
+    assert [r["Från"] for r in rows] == ["+46701234501"]
     assert audited(app, "calllog.export") == 1
     assert post(as_admin, "/calls/export", {"date_from": "x"}, "/calls/").status_code == 422
+
+
+def export_rows(client) -> list[list[str]]:
+    response = post(client, "/calls/export", {}, "/calls/")
+    assert response.status_code == 200, response.text
+    return list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+
+def test_export_speaks_the_pages_language(app, as_admin, company: Company) -> None:
+    """Headers and stored words (direction, outcome, why a leg was refused) in the page's
+    language, in the stored column order; the first leg is written 0, not left empty."""
+    refused = dict(CALL, tenant_id=company.tenant_id, call_id="r1", leg=0, disposition="refused")
+    with app.extensions["pbx"].unit_of_work() as s:
+        write_entries(s, [dict(refused, refused_reason="country_not_allowed")])
+    header, *rows = export_rows(as_admin)
+    assert header == [
+        "Började", "Besvarades", "Slutade", "Riktning", "Från", "Till", "Utfall",
+        "Vidarekopplat till", "Nekat eftersom", "Samtals-ID", "Samtalsben",
+    ]  # fmt: skip
+    row = next(r for r in rows if r[9] == "r1")
+    assert row[3:4] + row[6:9] + row[10:] == [
+        "Inkommande", "Nekat", "", "Landet är inte tillåtet", "0"
+    ]  # fmt: skip
+    assert all(r[10].isdigit() for r in rows)
+    post(as_admin, "/language", {"lang": "en", "next": "/calls/"}, "/calls/")
+    header, *rows = export_rows(as_admin)
+    assert header[:4] == ["Started at", "Answered at", "Ended at", "Direction"]
+    assert next(r for r in rows if r[9] == "r1")[6:9] == ["Refused", "", "Country not allowed"]
+
+
+def test_every_refusal_has_words() -> None:
+    from typing import get_args
+
+    from admin_web.i18n import load_catalog
+    from pbx.policies.destinations import ReasonCode
+    from pbx.services.calllog.vocabulary import REFUSAL_LABELS
+
+    assert set(REFUSAL_LABELS) == set(get_args(ReasonCode))
+    swedish = load_catalog("sv")
+    assert all(swedish.get(label, label) != label for label in REFUSAL_LABELS.values())
 
 
 def test_paging_with_a_cursor(app, as_admin, company: Company) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -38,18 +38,45 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
+@dataclass(frozen=True)
+class CsvWords:
+    """The export's words in the reader's language, given by the web layer: one header per
+    column (in EXPORT_COLUMNS order) and labels for stored codes, per column (direction,
+    disposition). The defaults are the stored names, for scripts."""
+
+    headers: tuple[str, ...] = EXPORT_COLUMNS
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def row(self, entry: CallLogEntry) -> list[str]:
+        cells = []
+        for column in EXPORT_COLUMNS:
+            value = getattr(entry, column)
+            cells.append(_cell(self.values.get(column, {}).get(value, value)))
+        return cells
+
+
 def _cell(value: object) -> str:
     """CSV-injection guard: a cell a spreadsheet would run as a formula gets a leading quote
-    (a valid E.164 number keeps its + : it is data a spreadsheet shows as a number)."""
-    text = value.isoformat() if isinstance(value, datetime) else str(value or "")
+    (a valid E.164 number keeps its + : it is data a spreadsheet shows as a number). An
+    empty value is an empty cell; 0 (the first leg) stays 0."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+    else:
+        text = "" if value is None else str(value)
     if text.startswith(_FORMULA_START) and not _E164.match(text):
         return "'" + text
     return text
 
 
-def export_csv(session: Session, actor: Actor, tenant: Tenant, flt: CallFilter) -> str:
-    """Every matching call with full numbers, as CSV text. The caller (the web layer) puts
-    this behind re-authentication; the export itself is audited with its filters and size."""
+def export_csv(
+    session: Session, actor: Actor, tenant: Tenant, flt: CallFilter, words: CsvWords | None = None
+) -> str:
+    """Every matching call with full numbers, as CSV text, in `words` (headers and labels in
+    the reader's language). The caller (the web layer) puts this behind re-authentication;
+    the export itself is audited with its filters and size."""
+    words = words or CsvWords()
+    if len(words.headers) != len(EXPORT_COLUMNS):
+        raise ValueError("one header per export column")
     stmt = filtered(visible_calls(actor, tenant), flt)
     count_stmt = select(func.count()).select_from(stmt.limit(EXPORT_LIMIT + 1).subquery())
     if (session.scalar(count_stmt) or 0) > EXPORT_LIMIT:
@@ -59,10 +86,10 @@ def export_csv(session: Session, actor: Actor, tenant: Tenant, flt: CallFilter) 
     entries = session.scalars(stmt.order_by(CallLogEntry.started_at, CallLogEntry.id))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(words.headers)
     rows = 0
     for entry in entries:
-        writer.writerow([_cell(getattr(entry, column)) for column in EXPORT_COLUMNS])
+        writer.writerow(words.row(entry))
         rows += 1
     audit.record(
         session,
