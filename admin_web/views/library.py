@@ -42,8 +42,10 @@ def _labels() -> dict[str, Any]:
 
 @bp.app_template_filter("clip_length")
 def clip_length(milliseconds: int | None) -> str:
-    """A recording's length as m:ss (rounded up, so a short sound is never "0:00")."""
-    seconds = -(-(milliseconds or 0) // 1000)
+    """A recording's length as m:ss, rounded to the nearest second (half a second up); a
+    sound shorter than that still reads "0:01", never "0:00"."""
+    milliseconds = milliseconds or 0
+    seconds = max((milliseconds + 500) // 1000, 1 if milliseconds > 0 else 0)
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 

@@ -164,6 +164,23 @@ def test_rollback_restores_an_older_version_and_is_audited(
         assert count == 1
 
 
+def test_versions_are_numbered_per_message_and_lengths_rounded(
+    app: Flask, studio_admin: FlaskClient, studio: Studio
+) -> None:
+    """Issue 16 item 7: 1, 2, 3 … per message (not database ids), m:ss to the nearest second."""
+    from admin_web.views.library import clip_length
+
+    for seed in (9, 10):
+        upload(studio_admin, f"/library/{studio.placed}/upload", speech_wav(seed=seed), "ny.wav")
+    html = studio_admin.get(f"/library/{studio.placed}").get_data(as_text=True)
+    ids = versions(app, studio.placed)
+    cells = re.findall(r'data-version-id="(\d+)"[^>]*>\s*<td>(\d+)', html)
+    assert cells == [(str(ids[2]), "3"), (str(ids[1]), "2"), (str(ids[0]), "1")]
+    assert [clip_length(ms) for ms in (None, 0, 200, 1499, 1500, 61_400, 119_600)] == [
+        "0:00", "0:00", "0:01", "0:01", "0:02", "1:01", "2:00"
+    ]  # fmt: skip
+
+
 def test_a_used_message_cannot_be_deleted_and_others_can_be_undone(
     app: Flask, studio_admin: FlaskClient, studio: Studio
 ) -> None:

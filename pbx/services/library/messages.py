@@ -263,18 +263,21 @@ class VersionRow:
     version: MediaVersion
     current: bool
     status: str
+    number: int  # 1 for the message's first recording, 2 for the next … (not the database id)
 
 
 def versions(session: Session, blobs: BlobStore, slot: MessageSlot) -> list[VersionRow]:
-    """Every version of a slot, newest first, with whether its audio is still intact."""
+    """Every version of a slot, newest first, with whether its audio is still intact and
+    its number within the message."""
     stmt = (
         select(MediaVersion)
         .where(MediaVersion.slot_id == slot.id)
         .order_by(MediaVersion.created_at.desc(), MediaVersion.id.desc())
     )
+    found = list(session.scalars(stmt))
     return [
-        VersionRow(v, v.id == slot.current_version_id, blobs.status(v.blob_sha256))
-        for v in session.scalars(stmt)
+        VersionRow(v, v.id == slot.current_version_id, blobs.status(v.blob_sha256), len(found) - i)
+        for i, v in enumerate(found)
     ]
 
 
