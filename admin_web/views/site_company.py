@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from admin_web import reauth_pending
 from admin_web.auth import recently_reauthenticated, roles_required
 from admin_web.db import db
+from admin_web.destination_text import country_name
 from admin_web.i18n import gettext as _
 from admin_web.views.site_common import (
     OPERATOR_TENANT_KEY,
@@ -27,6 +28,13 @@ from pbx.services.tenants import settings as tenant_settings
 from storage.models import Tenant
 
 bp = Blueprint("site_company", __name__, url_prefix="/company")
+
+
+@bp.app_template_filter("country")
+def country(code: str) -> str:
+    """'NO – Norge': the ISO code a person types, beside the country's name in the page's
+    language (Babel's territory names)."""
+    return f"{code} – {country_name(code)}"
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -51,6 +51,17 @@ def test_adding_a_country_needs_reauthentication(app, as_admin, auth, company) -
         assert len(list(events)) == 2
 
 
+def test_countries_are_named_beside_their_codes(app, as_admin, auth, company) -> None:
+    """Issue 16 item 7: 'NO – Norge' (Babel's names, in the page's language)."""
+    auth.reauth(company.admin.password, company.admin.totp)
+    assert post(as_admin, "/company/countries", {"countries": "NO FI"}).status_code == 302
+    page = as_admin.get("/company/countries").text
+    assert "<li>FI – Finland</li><li>NO – Norge</li>" in page and "SE – Sverige" in page
+    assert "FI – Finland, NO – Norge" in as_admin.get("/company/").text
+    post(as_admin, "/language", {"lang": "en", "next": "/"}, "/company/")
+    assert "<li>NO – Norway</li>" in as_admin.get("/company/countries").text
+
+
 def test_bad_country_codes_are_refused(app, as_admin, company: Company) -> None:
     for bad in ("XX", "SE", "Norge"):
         response = post(as_admin, "/company/countries", {"countries": bad})
