@@ -1,7 +1,9 @@
 """Organisation / Knappval: IVR menus. A menu's prompt, invalid-input message, timeout and
 retries; its keys (0–9, #; `t` is where a caller goes after the timeout; * repeats the menu)
 each leading to a user, voicemail, queue, another menu or an external number (the same fraud
-guard and re-authentication as forwarding). The domain's errors show next to their field."""
+guard and re-authentication as forwarding), and, when routed by opening hours, the closed
+branch of a key (the closed message, then another destination; `hours.set_closed_branch`,
+as for numbers). The domain's errors show next to their field."""
 
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ from admin_web.views.site_common import (
 from admin_web.views.site_targets import choices, parse_target
 from pbx.errors import NotFound, ValidationError
 from pbx.services.library import slots
-from pbx.services.routing import ivr
+from pbx.services.routing import hours, ivr
 from pbx.services.routing.targets import Target, load_target
-from storage.models import IvrMenu, Tenant
+from storage.models import IvrMenu, IvrOption, Tenant
 
 bp = Blueprint("site_ivr", __name__, url_prefix="/ivr")
 KEY_KINDS = ("user", "voicemail", "queue", "ivr", "external", "hangup")
@@ -93,23 +95,44 @@ def _page(tenant: Tenant, menu: IvrMenu, *, settings_form: Form, key_form: Form)
     options = ivr.options_of(db(), menu.id)
     found = choices(tenant, KEY_KINDS)
     editing = key_form.text("digit")
-    current = next(
-        (load_target(o, "target") for o in options if o.digit == editing), Target("user")
-    )
+    option = next((o for o in options if o.digit == editing), None)
+    current = load_target(option, "target") if option is not None else Target("user")
     html, status = render_form(
         "site/ivr_edit.html",
         settings_form,
         key_form=key_form,
         menu=menu,
-        options=[(o, load_target(o, "target")) for o in options],
+        options=[(o, load_target(o, "target"), _closed_of(o)) for o in options],
         choices=found,
         names=_names(found),
         slots=slots.prompt_slots(db(), tenant.id),
         keys=KEYS,
         current=current,
         editing=editing if key_form.text("mode") == "change" else "",
+        **_closed_fields(key_form, option),
     )
     return html, 422 if key_form.errors else status
+
+
+def _closed_of(option: IvrOption) -> Target | None:
+    return load_target(option, "closed") if option.closed_kind is not None else None
+
+
+def _closed_fields(key_form: Form, option: IvrOption | None) -> dict[str, Any]:
+    """The key form's closed branch: as submitted (a POST, or back from re-authentication),
+    else as the key being changed has it."""
+    stored = _closed_of(option) if option is not None else None
+    if request.method == "POST" or "by_hours" in key_form.values:
+        by_hours = key_form.text("by_hours") == "1"
+        slot = key_form.text("closed_slot_id")
+    else:
+        by_hours = stored is not None
+        slot = str(option.closed_slot_id or "") if option is not None else ""
+    return {
+        "by_hours": by_hours,
+        "closed_slot": slot,
+        "closed_current": stored or Target("voicemail"),
+    }
 
 
 def _names(found: Any) -> dict[str, dict[int, str]]:
@@ -139,20 +162,30 @@ def _save_key(tenant: Tenant, menu: IvrMenu, form: Form) -> Response | None:
     digit, mode = form.text("digit"), form.text("mode", "add")
     try:
         target = parse_target(form, "target", KEY_KINDS)
-        if needs_reauth(tenant, target, "target"):
-            keep = ("digit", "mode", "target_kind", "target_external")
-            return reauth_first(
-                url_for(".edit", menu_id=menu.id, **{k: form.text(k) for k in keep})
-            )
+        closed = parse_target(form, "closed", KEY_KINDS) if form.text("by_hours") == "1" else None
+        if needs_reauth(tenant, target, "target") or (
+            closed is not None and needs_reauth(tenant, closed, "closed")
+        ):
+            return reauth_first(url_for(".edit", menu_id=menu.id, **_kept(form)))
         if mode == "change":
-            ivr.change_option(db(), actor(), tenant, menu, digit, target)
+            option = ivr.change_option(db(), actor(), tenant, menu, digit, target)
         else:
-            ivr.set_option(db(), actor(), tenant, menu, digit, target)
+            option = ivr.set_option(db(), actor(), tenant, menu, digit, target)
+        slot = form.optional_id("closed_slot_id")
+        hours.set_closed_branch(db(), actor(), tenant, option, closed, slot)
     except ValidationError as exc:
         form.fail(exc)
         return None
     flash(_("Key %(digit)s saved.", digit=digit), "success")
     return redirect(url_for(".edit", menu_id=menu.id))
+
+
+def _kept(form: Form) -> dict[str, str]:
+    """The key form's values carried through re-authentication (not the ids of the company's
+    users, menus and queues: those are chosen again from the lists)."""
+    keep = ("digit", "mode", "target_kind", "target_external")
+    closed = ("by_hours", "closed_kind", "closed_external", "closed_slot_id")
+    return {k: form.text(k) for k in (*keep, *closed)}
 
 
 @bp.post("/<menu_id>/keys/<digit>/remove")
