@@ -1,5 +1,5 @@
-"""`pbx hours`: a company's opening hours (öppettider) and which numbers follow them;
-`pbx dnd`: a user's do-not-disturb (stör ej)."""
+"""`pbx hours`: a company's opening hours (öppettider) and which numbers and IVR keys follow
+them; `pbx dnd`: a user's do-not-disturb (stör ej)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pbx.policies import opening_hours as policy
 from pbx.services.common.actor import cli_actor
 from pbx.services.common.scope import tenant_by_slug
 from pbx.services.people import presence
-from pbx.services.routing import hours
+from pbx.services.routing import hours, ivr
 from pbx.services.routing.targets import Target
-from storage.models import MessageSlot, PhoneNumber, User
+from storage.models import IvrMenu, IvrOption, MessageSlot, PhoneNumber, Tenant, User
 
 DAYS = {name: index for index, name in enumerate(policy.WEEKDAYS)}
 
@@ -106,23 +106,47 @@ def keep_open(slug: str, year: int, names: tuple[str, ...]) -> None:
 
 @hours_group.command("route")
 @click.option("--tenant", "slug", required=True)
-@click.option("--number", "e164", required=True, help="The number to route by opening hours.")
+@click.option("--number", "e164", default=None, help="The number to route by opening hours.")
+@click.option("--menu", default=None, help="Or the IVR menu (by name or id) whose key …")
+@click.option("--key", default=None, help="… is routed by opening hours (0–9, #, t).")
 @click.option(
     "--closed-to",
     default=None,
     metavar="voicemail:EXT|user:EXT|hangup",
-    help="Where calls go when closed; omit to route the number at all times.",
+    help="Where calls go when closed; omit to route at all times.",
 )
 @click.option("--message", default=None, help="The closed message by its name (e.g. Stängt).")
-def route(slug: str, e164: str, closed_to: str | None, message: str | None) -> None:
-    """Route a number by opening hours: when closed, the message, then `--closed-to`."""
+def route(
+    slug: str,
+    e164: str | None,
+    menu: str | None,
+    key: str | None,
+    closed_to: str | None,
+    message: str | None,
+) -> None:
+    """Route a number (--number) or an IVR key (--menu --key) by opening hours: when closed,
+    the message, then `--closed-to`."""
+    if (e164 is None) == (menu is None) or (menu is None) != (key is None):
+        raise click.UsageError("give --number, or --menu with --key")
     with runtime() as rt, rt.unit_of_work() as s:
         tenant = tenant_by_slug(s, slug)
-        number = _number(s, tenant.id, e164)
+        row = _number(s, tenant.id, e164) if e164 else _key(s, tenant, menu or "", key or "")
         target = _target(s, tenant.id, closed_to) if closed_to else None
         slot = _slot(s, tenant.id, message) if message else None
-        hours.set_closed_branch(s, cli_actor("pbx hours route"), tenant, number, target, slot)
+        hours.set_closed_branch(s, cli_actor("pbx hours route"), tenant, row, target, slot)
     click.echo("Saved.")
+
+
+def _key(s: Session, tenant: Tenant, menu: str, digit: str) -> IvrOption:
+    """A bound key of one of the company's menus (named, or by id)."""
+    by = IvrMenu.id == int(menu) if menu.isdigit() and len(menu) < 10 else IvrMenu.name == menu
+    found = s.scalar(select(IvrMenu).where(IvrMenu.tenant_id == tenant.id, by).order_by(IvrMenu.id))
+    if found is None:
+        raise NotFound(f"no IVR menu {menu!r} in this company")
+    option = ivr.find_option(s, found.id, digit)
+    if option is None:
+        raise NotFound(f"key {digit} is not used in menu {found.name!r}")
+    return option
 
 
 def _number(s: Session, tenant_id: int, e164: str) -> PhoneNumber:
