@@ -5,8 +5,10 @@ in the caller's one transaction (all or none) and each new user gets a setup lin
 an admin adds one person.
 
 Columns by header, English or Swedish (`name`/`namn`, `email`/`e-post`,
-`extension`/`anknytning`, `mobile`/`mobil`, `role`/`roll`); `,` or `;` as separator (Excel
-in Sweden writes `;`), UTF-8 (with or without BOM) or Windows-1252.
+`extension`/`anknytning`, `mobile`/`mobil`, `role`/`roll`, and the optional
+`mobile_reason`/`mobilskäl`: why a user's own mobile is a foreign one, which the mobile-number
+rules (`check_own_mobile`) ask for, as on the form); `,` or `;` as separator (Excel in Sweden
+writes `;`), UTF-8 (with or without BOM) or Windows-1252.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ HEADERS = {
     "extension": "extension", "anknytning": "extension",
     "mobile": "mobile", "mobil": "mobile", "mobilnummer": "mobile",
     "role": "role", "roll": "role",
+    "mobile_reason": "mobile_reason", "mobile reason": "mobile_reason",
+    "mobilskäl": "mobile_reason", "mobil_skäl": "mobile_reason", "skäl": "mobile_reason",
 }  # fmt: skip
 ROLES = {
     "": "user", "user": "user", "användare": "user",
@@ -118,7 +122,10 @@ def _check_row(session: Session, tenant: Tenant, row: ImportRow) -> None:
         lambda: identifiers.name(v.get("name", "")),
         lambda: _new_email(session, v.get("email", "")),
         lambda: _new_extension(session, tenant, v.get("extension", "")),
-        lambda: v.get("mobile") and users.own_mobile(v["mobile"], tenant.home_region),
+        lambda: (
+            v.get("mobile")
+            and users.own_mobile(v["mobile"], tenant.home_region, v.get("mobile_reason", ""))
+        ),
         lambda: _role(v.get("role", "")),
     )
     for check in checks:
@@ -182,7 +189,7 @@ def import_users(
         user = users.create_user(
             session, actor, tenant, name=v["name"], email=v["email"],
             role=_role(v.get("role", "")), extension=v.get("extension") or None,
-            mobile=v.get("mobile") or None,
+            mobile=v.get("mobile") or None, mobile_reason=v.get("mobile_reason", ""),
         )  # fmt: skip
         done.append(Imported(user, accounts.issue_link(session, config, actor, user, "setup")))
     return done
