@@ -45,7 +45,7 @@ REASONS: dict[str, str] = {
     "country_not_allowed": "The country of this number is not allowed for this company. "
     "An administrator can add it under Allowed countries.",
     "unknown_destination": "The number is not in any range that forwarding may go to.",
-    "invalid_number": "Write the number in E.164 format, for example +46701234567.",
+    "invalid_number": "Write the number as +46701234567 or, for a Swedish number, 0701234567.",
     "duplicate_digit": "This key is already used in this menu.",
     "last_admin": "The company needs at least one active administrator.",
     "extension_taken": "Extension %(extension)s is already taken in this company.",

@@ -121,7 +121,7 @@ def _mobile_needs_reauth(tenant: Tenant, user: User, person: dict[str, Any]) -> 
     """A new mobile opens the user's voicemail (333) and receives their callbacks: check it
     against the number rules first (a refused number is refused at once), then ask for
     re-authentication unless it is fresh (SECURITY.md 16)."""
-    if not person["mobile"] or not users.mobile_changes(user, person["mobile"]):
+    if not person["mobile"] or not users.mobile_changes(user, person["mobile"], tenant.home_region):
         return False  # unchanged, or removed (which hands the mailbox to nobody)
     users.own_mobile(person["mobile"], tenant.home_region, person["mobile_reason"])
     return not recently_reauthenticated()

@@ -12,6 +12,7 @@ from pbx.policies.destinations import (
     classify,
     evaluate,
     parse_e164,
+    parse_number,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "classify",
     "evaluate",
     "parse_e164",
+    "parse_number",
 ]

@@ -163,6 +163,24 @@ def parse_e164(text: str) -> str:
     return _normalise(compact)
 
 
+def parse_number(text: str, home_region: str = "SE") -> str:
+    """A number as people type it, in E.164: "+46 70-123 45 67", or the national form of the
+    home country ("070-123 45 67" → "+46701234567") and its international prefix
+    ("0046701234567"). A leading 0 is national: extensions never start with 0."""
+    compact = _SEPARATORS.sub("", text.strip()) if isinstance(text, str) else ""
+    if not (compact.startswith("0") and compact.isdigit()):
+        return parse_e164(text)
+    try:
+        number = phonenumbers.parse(compact, home_region.upper())
+    except NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise InvalidNumber(
+            f"{text!r} is not a whole national number: write it as 0701234567 or +46701234567."
+        )
+    return parse_e164(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
 @lru_cache(maxsize=8192)
 def _normalise(compact: str) -> str:
     try:

@@ -70,7 +70,7 @@ def test_new_extension_carries_colleagues_forwarding(session, company) -> None:
         ("extension", {"extension": "100"}),  # the admin's
         ("extension", {"extension": "333"}),
         ("extension", {"extension": ""}),
-        ("mobile", {"mobile": "0701234567"}),
+        ("mobile", {"mobile": "07012"}),
         ("role", {"role": "operator"}),
         ("name", {"name": " "}),
     ],

@@ -73,7 +73,7 @@ def test_refused_numbers_show_why_in_swedish_and_english(app, as_admin, company:
         "+882 1234 5678": "satellite or international network",
         "+46900123456": "Premium-rate numbers are never allowed",
         "+4791234567": "not allowed for this company",
-        "0701234567": "E.164",
+        "07012": "for a Swedish number, 0701234567",
     }
     for number, reason in cases.items():
         response = save(as_admin, path, number)

@@ -40,7 +40,7 @@ from pbx.engine.states import CallbackRecording, Ended, ServiceRecording, new_ca
 from pbx.errors import Conflict, NotFound, ValidationError
 from pbx.media.audio import normalise_audio
 from pbx.media.errors import AudioError
-from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.policies.destinations import InvalidNumber, parse_number
 from pbx.services.calls.codec import decode_state, encode_state
 from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords
 from pbx.services.calls.live_snapshot import live_snapshot
@@ -70,24 +70,32 @@ class PhoneEvent:
             raise ValidationError("event", f"unknown phone event {self.kind!r}")
 
 
-def own_number(user: User, number: str) -> str:
-    """The number must be one registered on the user's own account: their mobile (E.164)
-    or their extension (the desk phone). SECURITY.md 16: changing the mobile is a separate,
-    re-authenticated action, and an extension is internal, so no number typed in can make
-    the switchboard call an outsider."""
-    if user.extension and number.strip() == user.extension:
+def own_number(user: User, number: str, home_region: str = "SE") -> str:
+    """The number must be one registered on the user's own account: their mobile (E.164 or
+    national) or their extension (the desk phone). SECURITY.md 16: changing the mobile is a
+    separate, re-authenticated action, and an extension is internal, so no number typed in
+    can make the switchboard call an outsider. Another extension (a colleague's) is "not
+    your own", not a badly written number."""
+    text = number.strip()
+    if user.extension and text == user.extension:
         return user.extension
+    if text.isdigit() and not text.startswith("0"):
+        raise _not_own()
     try:
-        e164 = parse_e164(number)
+        e164 = parse_number(number, home_region)
     except InvalidNumber as exc:
         raise ValidationError("number", exc.message, code="invalid_number") from None
     if not user.mobile or e164 != user.mobile:
-        raise ValidationError(
-            "number",
-            "You can only be called on your own registered number or extension.",
-            code="not_own",
-        )
+        raise _not_own()
     return e164
+
+
+def _not_own() -> ValidationError:
+    return ValidationError(
+        "number",
+        "You can only be called on your own registered number or extension.",
+        code="not_own",
+    )
 
 
 def start_callback(
@@ -95,7 +103,8 @@ def start_callback(
 ) -> LiveCall:
     """ "Initiera samtal": the switchboard rings the user's phone to record `slot`."""
     check_may_edit(session, actor, slot)
-    e164 = own_number(user, number)
+    tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
+    e164 = own_number(user, number, tenant.home_region if tenant else "SE")
     call = _new_call(session, user, "callback", e164, slot)
     snapshot = live_snapshot(session, blobs, _tenant(session, call), user, slot)
     caller_id = company_number(session, call.tenant_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from pbx.errors import DestinationRefused, PermissionDenied, ValidationError
-from pbx.policies.destinations import DestinationPolicy, InvalidNumber, evaluate, parse_e164
+from pbx.policies.destinations import DestinationPolicy, InvalidNumber, evaluate, parse_number
 from pbx.services.accounts import notify
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -21,11 +21,11 @@ from storage.models import Tenant, User, utcnow
 def change_number(session: Session, actor: Actor, user: User, number: str) -> User:
     if actor.user_id != user.id:
         raise PermissionDenied("you can only change your own number")
+    tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
     try:
-        new = parse_e164(number)
+        new = parse_number(number, tenant.home_region if tenant else "SE")
     except InvalidNumber as exc:
         raise ValidationError("number", str(exc), code="invalid_number") from None
-    tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
     if tenant is not None:
         policy = DestinationPolicy(tenant.home_region, frozenset(tenant.allowed_countries or ()))
         refusal = evaluate(new, policy)

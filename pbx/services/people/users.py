@@ -14,7 +14,7 @@ from pbx.policies.destinations import (
     DestinationNotAllowed,
     InvalidNumber,
     check_own_mobile,
-    parse_e164,
+    parse_number,
 )
 from pbx.services.accounts import notify
 from pbx.services.accounts.core import new_session_token
@@ -92,7 +92,7 @@ def own_mobile(value: str, home_region: str, reason: str = "", field: str = "mob
     mobile, or a foreign mobile with a reason; never premium, shared-cost, personal or
     satellite ranges. Whoever holds this number reaches the user's voicemail (333)."""
     try:
-        return check_own_mobile(value, home_region, reason).e164
+        return check_own_mobile(parse_number(value, home_region), home_region, reason).e164
     except InvalidNumber as exc:
         raise ValidationError(field, str(exc), code="invalid_number") from None
     except DestinationNotAllowed as exc:
@@ -182,13 +182,13 @@ def update_user(
     return user
 
 
-def mobile_changes(user: User, mobile: str) -> bool:
+def mobile_changes(user: User, mobile: str, home_region: str = "SE") -> bool:
     """Whether `mobile` (as typed on the form) would change the user's mobile number."""
     text = mobile.strip()
     if not text:
         return user.mobile is not None
     try:
-        return parse_e164(text) != user.mobile
+        return parse_number(text, home_region) != user.mobile
     except InvalidNumber:
         return True  # refused anyway, by the number rules
 
@@ -196,10 +196,11 @@ def mobile_changes(user: User, mobile: str) -> bool:
 def _new_mobile(session: Session, user: User, mobile: str, reason: str) -> str | None:
     if not mobile.strip():
         return None
-    if not mobile_changes(user, mobile):
-        return user.mobile  # unchanged: not re-checked against rules that may have tightened
     tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
-    return own_mobile(mobile, tenant.home_region if tenant else "SE", reason)
+    region = tenant.home_region if tenant else "SE"
+    if not mobile_changes(user, mobile, region):
+        return user.mobile  # unchanged: not re-checked against rules that may have tightened
+    return own_mobile(mobile, region, reason)
 
 
 def _apply(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx.errors import Conflict, ValidationError
-from pbx.policies.destinations import InvalidNumber, parse_e164
+from pbx.policies.destinations import InvalidNumber, parse_number
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.library.slots import require_slot
@@ -25,7 +25,8 @@ def add_number(
     welcome_slot_id: int | None = None,
 ) -> PhoneNumber:
     actor.require_admin(tenant.id)
-    number = PhoneNumber(tenant_id=tenant.id, e164=_number(e164), label=label.strip()[:100])
+    e164 = _number(e164, tenant.home_region)
+    number = PhoneNumber(tenant_id=tenant.id, e164=e164, label=label.strip()[:100])
     if session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == number.e164)):
         raise Conflict(f"{number.e164} is already in use")
     _apply(session, tenant, number, target, welcome_slot_id)
@@ -77,9 +78,9 @@ def _apply(
     number.welcome_slot_id = welcome
 
 
-def _number(value: str) -> str:
+def _number(value: str, home_region: str) -> str:
     try:
-        return parse_e164(value)
+        return parse_number(value, home_region)
     except InvalidNumber as exc:
         raise ValidationError("e164", str(exc), code="invalid_number") from None
 

@@ -17,7 +17,7 @@ from pbx.policies.destinations import (
     DestinationPolicy,
     InvalidNumber,
     check_destination,
-    parse_e164,
+    parse_number,
 )
 from storage.models import IvrMenu, Queue, Tenant, User
 
@@ -62,7 +62,7 @@ def validate_target(session: Session, tenant: Tenant, target: Target, field: str
 def external_number(tenant: Tenant, number: str | None, field: str) -> str:
     """Parse and run the fraud guard (SECURITY.md 21) on an external destination."""
     try:
-        e164 = parse_e164(number or "")
+        e164 = parse_number(number or "", tenant.home_region)
         check_destination(e164, policy_for(tenant))
     except InvalidNumber as exc:
         raise ValidationError(field, str(exc), code="invalid_number") from None
