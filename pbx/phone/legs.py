@@ -108,13 +108,13 @@ class Legs:
     def __init__(self, worker: PhoneWorker) -> None:
         self.worker = worker
         self._by_call_id: dict[str, tuple[Leg, Fork]] = {}
+        self._cancelled: dict[str, Fork] = {}  # their INVITE's final answer is still to ACK
 
     def call_for(self, call_id: str) -> EngineCall | None:
         """The engine call whose leg has this Call-ID (keys by SIP INFO from a phone we
         rang — record by phone — belong to that call)."""
         found = self._by_call_id.get(call_id)
         return found[0].call if found is not None else None
-        self._cancelled: dict[str, Fork] = {}  # their INVITE's final answer is still to ACK
 
     def ring(self, call: EngineCall, action: a.RingUser | a.DialExternal) -> None:
         asyncio.get_running_loop().create_task(self._ring(call, action))
