@@ -1,5 +1,6 @@
 /* The message library: "make every missing message with text-to-speech" in batches, with a
-   progress bar. Without script the same button does one batch per press. */
+   progress bar, ending on the list of what was made and what still needs a recording.
+   Without script the same button does one batch per press. */
 (function () {
   "use strict";
 
@@ -8,6 +9,7 @@
   var bar = document.getElementById("regenerate-progress");
   var status = document.getElementById("regenerate-status");
   var label = form.getAttribute("data-progress-label");
+  var made = [];  // ids of the messages made, for the result listed on the page
 
   function batch(done, failed) {
     return fetch(form.action, {
@@ -20,6 +22,7 @@
       return response.json();
     }).then(function (data) {
       done += data.done;
+      made = made.concat(data.made || []);
       failed += data.failed.length;
       bar.max = done + failed + data.remaining;
       bar.value = done + failed;
@@ -33,7 +36,7 @@
     form.querySelector("button").disabled = true;
     bar.hidden = false;
     batch(0, 0).then(function () {
-      window.location.assign(window.location.pathname + "?missing=1");
+      window.location.assign(window.location.pathname + "?missing=1&made=" + made.join(","));
     }, function (error) {
       status.textContent = error.message;
       form.querySelector("button").disabled = false;

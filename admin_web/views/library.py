@@ -28,6 +28,7 @@ from admin_web.views.site_common import (
     site_tenant,
 )
 from pbx.errors import Conflict, NotFound, ValidationError
+from pbx.services.library import bulk_tts as library_bulk
 from pbx.services.library import messages as library
 from storage.models import MessageSlot
 
@@ -76,7 +77,19 @@ def index() -> str:
         deleted=library.deleted_messages(db(), tenant.id),
         tenant=tenant,
         form=None,
+        greetings=library_bulk.missing_greetings(db(), blobs(), tenant.id),
+        bulk=_bulk_outcome(tenant.id),
     )
+
+
+def _bulk_outcome(tenant_id: int) -> library_bulk.Outcome | None:
+    """After "make every missing message": what was made (`made`, the ids its batches
+    returned) and what still needs a recording."""
+    made = request.args.get("made")
+    if made is None:
+        return None
+    ids = {int(i) for i in made.split(",") if i.isdigit() and len(i) < 12}
+    return library_bulk.outcome(db(), blobs(), tenant_id, ids)
 
 
 @bp.post("/")

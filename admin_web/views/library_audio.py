@@ -74,16 +74,18 @@ def regenerate() -> Response:
     if request.accept_mimetypes.best == "application/json":
         return jsonify(
             done=len(result.regenerated),
+            made=[r.slot_id for r in result.regenerated],
             failed=[{"name": r.name, "error": r.error} for r in result.failed],
             remaining=result.remaining,
             needs_recording=len(result.needs_recording),
         )
     _report(result)
-    return redirect(url_for(".index", missing="1"))
+    made = ",".join(str(r.slot_id) for r in result.regenerated)
+    return redirect(url_for(".index", missing="1", made=made))
 
 
 def _report(result: library_bulk.Regeneration) -> None:
-    flash(_("%(n)s messages were made with text-to-speech.", n=len(result.regenerated)), "success")
+    """Failures and what is left; what was made is listed on the page (`?made=`)."""
     for failed in result.failed:
         reason = _(failed.error or "")
         flash(_("%(name)s could not be made: %(error)s", name=failed.name, error=reason), "error")

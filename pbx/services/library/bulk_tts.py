@@ -31,7 +31,7 @@ from pbx.services.library import messages as library
 from pbx.services.library import slots as slot_service
 from pbx.services.library.scan import slot_statuses
 from storage.blobs import BlobStore
-from storage.models import MessageSlot, Tenant
+from storage.models import MessageSlot, Tenant, User, VoicemailBox
 
 # Synthesis threads: espeak-ng itself is serialised by its lock; the ffmpeg half runs beside.
 WORKERS = max(2, min(4, os.cpu_count() or 1))
@@ -82,6 +82,53 @@ def missing_messages(session: Session, blobs: BlobStore, tenant_id: int) -> Miss
     return MissingMessages(
         [s for s in missing if s.script_text.strip()],
         [s for s in missing if not s.script_text.strip()],
+    )
+
+
+@dataclass(frozen=True)
+class MissingGreeting:
+    """A personal voicemail greeting without its audio, and whose it is."""
+
+    slot_id: int
+    user_id: int
+    user_name: str
+    has_script: bool
+
+
+def missing_greetings(session: Session, blobs: BlobStore, tenant_id: int) -> list[MissingGreeting]:
+    """The company's personal greetings whose audio is missing or corrupt. They are not in
+    the library's rows (each belongs to its user's mailbox), but a loss must show there."""
+    stmt = (
+        select(MessageSlot, User)
+        .join(VoicemailBox, VoicemailBox.greeting_slot_id == MessageSlot.id)
+        .join(User, User.id == VoicemailBox.user_id)
+        .where(MessageSlot.tenant_id == tenant_id, MessageSlot.deleted_at.is_(None))
+        .order_by(User.name)
+    )
+    return [
+        MissingGreeting(slot.id, user.id, user.name, bool(slot.script_text.strip()))
+        for slot, user in session.execute(stmt)
+        if slot_service.audio_status(session, blobs, slot) != "ok"
+    ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What "make every missing message" ended with: the messages made (ids from its
+    batches), and what still has no audio and needs a recording."""
+
+    made: list[MessageSlot]
+    needs_recording: list[MessageSlot]
+    greetings: list[MissingGreeting]
+
+
+def outcome(session: Session, blobs: BlobStore, tenant_id: int, made_ids: set[int]) -> Outcome:
+    slots = {s.id: s for s in slot_service.list_slots(session, tenant_id)}
+    still = missing_messages(session, blobs, tenant_id)
+    return Outcome(
+        [slots[i] for i in sorted(made_ids) if i in slots and slots[i].kind != "greeting"],
+        [s for s in still.with_script + still.without_script if s.kind != "greeting"],
+        missing_greetings(session, blobs, tenant_id),
     )
 
 
