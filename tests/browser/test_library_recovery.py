@@ -30,14 +30,14 @@ pytestmark = pytest.mark.browser
 SPEAK_S = 6.5  # the fed sound lasts 4.4 s; hang up while the rest is silence
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fed_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("microphone") / "fed.wav"
     path.write_bytes(fed_audio())
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def media_chromium(_chromium: Any, fed_wav: Path) -> Iterator[Any]:
     """A second Chromium from the same playwright, with the fed file as its microphone."""
     args = [
