@@ -27,6 +27,9 @@ RULE_LABELS = {
     "failed_logins_success": "Many failed logins, then a successful one",
 }
 
+# The units the fraud rules count in (pbx.policies.fraud_rules), as words to read.
+UNIT_LABELS = {"legs": "forwarded calls", "SEK": "kronor", "failures": "failed logins"}
+
 
 def require_operator(actor: Actor) -> None:
     if not actor.is_operator:
@@ -38,10 +41,15 @@ class AlertRow:
     alert: FraudAlert
     tenant_slug: str
     user_email: str
+    tenant_name: str = "-"  # what a person reads; the slug is for scripts
 
     @property
     def label(self) -> str:
         return RULE_LABELS.get(self.alert.rule, self.alert.rule)
+
+    @property
+    def unit_label(self) -> str:
+        return UNIT_LABELS.get(self.alert.unit, self.alert.unit)
 
 
 def list_alerts(
@@ -50,7 +58,7 @@ def list_alerts(
     """Newest first; hard-cap alerts are marked in the row."""
     require_operator(actor)
     stmt = (
-        select(FraudAlert, Tenant.slug, User.email)
+        select(FraudAlert, Tenant.slug, User.email, Tenant.name)
         .outerjoin(Tenant, Tenant.id == FraudAlert.tenant_id)
         .outerjoin(User, User.id == FraudAlert.user_id)
         .order_by(FraudAlert.id.desc())
@@ -58,7 +66,10 @@ def list_alerts(
     )
     if status:
         stmt = stmt.where(FraudAlert.status == status)
-    return [AlertRow(a, slug or "-", email or "-") for a, slug, email in session.execute(stmt)]
+    return [
+        AlertRow(a, slug or "-", email or "-", name or "-")
+        for a, slug, email, name in session.execute(stmt)
+    ]
 
 
 def get_alert(session: Session, actor: Actor, alert_id: int) -> FraudAlert:

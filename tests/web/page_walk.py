@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -17,8 +18,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from fixtures.demo import load_demo
+from pbx.services.calllog.entries import write_entries
+from pbx.services.calls import live as live_calls
+from pbx.services.calls.live import PhoneEvent
+from pbx.services.common.actor import Actor
 from pbx.services.common.scope import tenant_by_slug
-from storage.models import Tenant, User
+from pbx.services.library import messages as library
+from storage.models import FraudAlert, Tenant, User
+from tests.library_media import silent_wav
 from tests.web.accounts import make_account
 from tests.web.conftest import AuthActions, csrf_token
 from tests.web.route_walk import NOT_OBJECT_ARGS, VALUES, ids_owned_by, model_for, object_rules
@@ -48,8 +55,50 @@ def demo_people(app: Flask) -> dict[str, Any]:
             "operator": make_account(s, None, role="operator"),
             "tenant_id": tenant.id,
         }
+        _calls_in_every_state(s, runtime, tenant, people["admin"][0])
+        _refused_leg_and_fraud_alert(s, tenant, people["user"][0])
         people["ids"] = _ids(s, app, tenant.id, people["user"][0].id)
     return people
+
+
+def _calls_in_every_state(s: Session, runtime: Any, tenant: Tenant, admin: User) -> None:
+    """Record by phone (declined, hung up while ringing, silent to the end) and a 333 call
+    from the softphone (a key, then hung up): the call log's and softphone's end states."""
+    admin.mobile = "+46701239911"
+    me = Actor(admin.id, admin.email, admin.role, admin.tenant_id)
+    blobs = runtime.blobs(s)
+    slot = library.create_message(s, me, tenant, kind="welcome", name="Ny hälsning")
+
+    def feed(call: Any, kind: str, digit: str = "", audio: bytes | None = None) -> Any:
+        return live_calls.feed(s, blobs, me, call, PhoneEvent(kind, digit), audio=audio)
+
+    def callback() -> Any:
+        return live_calls.start_callback(s, blobs, me, admin, slot, admin.mobile or "")
+
+    feed(callback(), "decline")
+    feed(callback(), "hangup")
+    silent = feed(callback(), "answer")
+    while silent.status != "ended":
+        silent = feed(silent, "dtmf", "#", audio=silent_wav())
+    service = feed(live_calls.dial_service(s, blobs, me, admin), "dtmf", "4")
+    feed(service, "hangup")
+
+
+def _refused_leg_and_fraud_alert(s: Session, tenant: Tenant, user: User) -> None:
+    at = datetime.now(UTC) - timedelta(hours=1)
+    leg = {"call_id": "walk-refused", "leg": 1, "tenant_id": tenant.id, "user_id": user.id,
+           "caller": "+46812345678", "callee": "+4747123456", "direction": "forwarded",
+           "started_at": at, "ended_at": at, "disposition": "refused",
+           "refused_reason": "country_not_allowed"}  # fmt: skip
+    write_entries(s, [leg])
+    s.add(
+        FraudAlert(
+            rule="intl_legs_user_hour", tenant_id=tenant.id, user_id=user.id,
+            window_start=at, window_end=at + timedelta(hours=1), value=12.0, threshold=10.0,
+            unit="legs", details={"countries": ["NO"]}, dedupe_key=f"walk-{tenant.id}",
+        )
+    )  # fmt: skip
+    s.flush()
 
 
 def _demo_user(s: Session, tenant_id: int) -> tuple[User, str, str | None]:
