@@ -69,13 +69,18 @@ def export() -> Any:
 @roles_required("operator")
 @reauth_required
 def queue_letters() -> Any:
-    """The notice to each caller, into the outbox (and out by SMTP when configured)."""
+    """First the letter as a caller reads it and how many go out; on confirmation the notice
+    to each caller, into the outbox (and out by SMTP when configured)."""
     form = Form(request.form)
     chosen = _chosen(form)
     if chosen is None:
         return render_form("incident/affected.html", form, tenants=tenant_choices())
     ids, since, until = chosen
     found = callers.affected_callers(db(), ids, since, until)
+    if form.text("confirm") != "yes":
+        shown = letters.preview(db(), found, since, until)
+        names = [name for slug, name in tenant_choices() if slug in request.form.getlist("tenants")]
+        return render_form("incident/letters_preview.html", form, letter=shown, companies=names)
     count = letters.queue_letters(db(), actor(), found, since, until)
     smtp = runtime().settings.smtp_url
     sent = mailer.send_outbox(db(), smtp, kinds=[letters.KIND]).sent if smtp else 0

@@ -72,6 +72,40 @@ def render(number: str, period: str, settings: LetterSettings) -> str:
     )
 
 
+@dataclass(frozen=True)
+class LetterPreview:
+    """The letter as the first caller will read it, and how many letters would go out."""
+
+    subject: str
+    body: str
+    to_send: int  # callers not yet sent this letter
+    already: int  # callers sent it before (same period): not written to twice
+
+
+def preview(
+    session: Session,
+    callers: Sequence[AffectedCaller],
+    since: datetime,
+    until: datetime,
+    settings: LetterSettings = LetterSettings(),
+) -> LetterPreview:
+    period = period_text(since, until)
+    title = subject(period, settings)
+    done = _already_sent(session, title)
+    fresh = [c for c in callers if settings.address(c.number) not in done]
+    sample = fresh[0].number if fresh else (callers[0].number if callers else "+46701234567")
+    return LetterPreview(
+        title, render(sample, period, settings), len(fresh), len(callers) - len(fresh)
+    )
+
+
+def _already_sent(session: Session, title: str) -> set[str]:
+    stmt = select(OutboxMessage.to_address).where(
+        OutboxMessage.kind == KIND, OutboxMessage.subject == title
+    )
+    return set(session.scalars(stmt))
+
+
 def queue_letters(
     session: Session,
     actor: Actor,
@@ -84,13 +118,7 @@ def queue_letters(
     period) is not written to twice. Returns how many were queued."""
     period = period_text(since, until)
     title = subject(period, settings)
-    done = set(
-        session.scalars(
-            select(OutboxMessage.to_address).where(
-                OutboxMessage.kind == KIND, OutboxMessage.subject == title
-            )
-        )
-    )
+    done = _already_sent(session, title)
     now = utcnow()
     rows = [
         {"tenant_id": None, "user_id": None, "to_address": settings.address(c.number),
