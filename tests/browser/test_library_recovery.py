@@ -235,7 +235,8 @@ def test_bulk_text_to_speech_clears_the_red_crosses_with_progress(
     assert page.get_attribute("#missing-summary", "data-missing") == "1"
 
     page.click("#regenerate-form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/library/\?missing=1$"))
+    # the list of what was made (and what still needs a recording) follows the progress
+    page.wait_for_url(re.compile(r".*/library/\?missing=1&made=[0-9,]+$"))
 
     assert page.get_attribute("#missing-summary", "data-missing") == "0"
     assert page.locator(".red-cross").count() == 0
