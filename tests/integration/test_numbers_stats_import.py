@@ -53,7 +53,8 @@ def test_operator_adds_and_removes_numbers_with_e164_checks(
     to_menu = Target("ivr", ivr_id=main_menu(session, company).id)
     with pytest.raises(PermissionDenied):
         number_admin.assign_number(session, actor_of(admin), company, "+46852001099", to_menu)
-    for bad in ("08-520 010", "+4685200109999999", "hello"):
+    # ("08-520 010" is a number now: the Swedish national form is read as +468520010)
+    for bad in ("08-520", "+4685200109999999", "hello"):
         with pytest.raises(ValidationError):
             number_admin.assign_number(session, operator, company, bad, to_menu)
     added = number_admin.assign_number(session, operator, company, "+46 8 520 010 99", to_menu)
