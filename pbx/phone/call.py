@@ -25,10 +25,11 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sqlalchemy.orm import Session
 
+from pbx.engine import DialplanSnapshot, step
 from pbx.engine import actions as a
 from pbx.engine.events import (
     AudioReceived,
@@ -43,7 +44,14 @@ from pbx.media.wav import encode_wav
 from pbx.phone.dialog import ServerDialog
 from pbx.phone.endpoint import MediaEndpoint
 from pbx.phone.transport import Peer, Retransmission
-from pbx.services.calls.driver import CallDriver, CallLedger, CallRecords, QuietPhone, Take
+from pbx.services.calls.driver import (
+    CallDriver,
+    CallLedger,
+    CallRecords,
+    QuietPhone,
+    Take,
+    carry_out,
+)
 from pbx.services.common.actor import Actor
 from pbx.sip import build, sdp
 from pbx.sip.message import SipRequest
@@ -55,6 +63,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Op = tuple[str, Any]
+#: Actions the phone carries out without the server: an event whose actions are all of
+#: these (and whose prompts are cached) is stepped on the event loop, with no thread hop
+#: and no unit of work (no wait for SQLite's write lock).
+_PHONE_ONLY = (
+    a.PlayMessage, a.PlayTone, a.StartTimer, a.RingUser, a.DialExternal, a.RecordInto,
+    a.PlayRecording, a.HangUp, a.DiscardRecording, a.ForwardCall, a.EnterVoicemail,
+    a.RingGroup, a.HoursChecked, a.DoNotDisturb,
+)  # fmt: skip
+_NO_RECORDS = cast(CallRecords, None)  # the handlers of _PHONE_ONLY never touch the records
 _NOT_ANSWERED = {"unknown_number": (404, "Not Found"), "busy": (486, "Busy Here")}
 
 
@@ -78,10 +95,14 @@ class SipPhone(QuietPhone):
         self.ops: list[Op] = []
         self.session: Session | None = None
         self.blobs: BlobStore | None = None
+        #: On the event loop (no session): the audio of each slot, looked up beforehand.
+        self.known: dict[str, bytes | None] = {}
 
     def play(self, action: a.PlayMessage) -> None:
         audio = None
-        if action.audio_ok and self.session is not None and self.blobs is not None:
+        if action.audio_ok and action.slot_id in self.known:
+            audio = self.known[action.slot_id]
+        elif action.audio_ok and self.session is not None and self.blobs is not None:
             board = self.call.worker.switchboard
             audio = board.prompt_audio(
                 self.session, self.blobs, self.call.origin.tenant_id, action.slot_id
@@ -122,6 +143,7 @@ class EngineCall:
     to record by phone)."""
 
     adopts_leg: ClassVar[bool] = False  # a leg's answer becomes the call itself (not bridged)
+    steps_on_loop: ClassVar[bool] = True  # events that need no server skip the thread
 
     def __init__(
         self, worker: PhoneWorker, origin: Origin, endpoint: MediaEndpoint, call_id: str
@@ -163,7 +185,9 @@ class EngineCall:
 
     async def _run(self) -> None:
         try:
-            ops = await self.worker.switchboard.run(self._begin)
+            ops = self._begin_here()
+            if ops is None:
+                ops = await self.worker.switchboard.run(self._begin)
             self._perform(ops, first=True)
             while not self.ended:
                 event = await self._events.get()
@@ -177,6 +201,39 @@ class EngineCall:
     def _begin(self, session: Session, blobs: BlobStore) -> list[Op]:
         """The call's first step (in a unit of work): set up the driver, return its ops."""
         raise NotImplementedError
+
+    def _begin_here(self) -> list[Op] | None:
+        """The first step on the event loop, when it needs no database (None: it does)."""
+        return None
+
+    def _feed_here(self, events: list[Event]) -> list[Op] | None:
+        """Step `events` on the event loop when every action they lead to is the phone's
+        and every prompt is cached; None (and nothing changed) when the server is needed:
+        then `_feed` steps them on a thread in a unit of work."""
+        if not self.steps_on_loop or self._driver is None:
+            return None
+        driver, board, tenant = self._driver, self.worker.switchboard, self.origin.tenant_id
+        phone = driver.phone
+        assert isinstance(phone, SipPhone)
+        state, planned, known = driver.state, list[a.Action](), dict[str, bytes | None]()
+        for event in events:
+            state, actions = step(driver.snapshot, state, event)
+            for action in actions:
+                if not isinstance(action, _PHONE_ONLY):
+                    return None
+                if isinstance(action, a.PlayMessage) and action.audio_ok:
+                    found, audio = board.cached_prompt(tenant, action.slot_id)
+                    if not found:
+                        return None
+                    known[action.slot_id] = audio
+            planned += actions
+        phone.ops, phone.known = [], known
+        try:
+            driver.state = state
+            carry_out(planned, phone, _NO_RECORDS)
+        finally:
+            phone.known = {}
+        return phone.ops
 
     def _feed(self, session: Session, blobs: BlobStore, events: list[Event]) -> list[Op]:
         assert self._driver is not None and self._ledger is not None
@@ -201,9 +258,11 @@ class EngineCall:
         if isinstance(event, Dtmf) and self.endpoint.playing:
             self.endpoint.stop()  # barge-in
         events.append(event)
-        ops = await self.worker.switchboard.run(
-            lambda session, blobs: self._feed(session, blobs, events)
-        )
+        ops = self._feed_here(events)
+        if ops is None:
+            ops = await self.worker.switchboard.run(
+                lambda session, blobs: self._feed(session, blobs, events)
+            )
         self._perform(ops)
 
     def _stop_recording(self, at: float) -> AudioReceived:
@@ -344,13 +403,28 @@ class SipCall(EngineCall):
         self.acked = False
         self._ok: Retransmission | None = None
 
+    def _begin_here(self) -> list[Op] | None:
+        snapshot = self.worker.switchboard.cached_snapshot(self.origin.tenant_id)
+        if snapshot is None:
+            return None
+        self._start_driver(snapshot)
+        ops = self._feed_here([self._dial()])
+        if ops is None:  # the driver starts again on the thread, from the same state
+            self._driver = self._ledger = None
+        return ops
+
     def _begin(self, session: Session, blobs: BlobStore) -> list[Op]:
         board, origin = self.worker.switchboard, self.origin
-        snapshot = board.snapshot(session, blobs, origin.tenant_id)
+        self._start_driver(board.snapshot(session, blobs, origin.tenant_id))
+        return self._feed(session, blobs, [self._dial()])
+
+    def _dial(self) -> Dial:
+        origin = self.origin
+        return Dial(origin.caller, origin.dialled, caller_verified=origin.verified)
+
+    def _start_driver(self, snapshot: DialplanSnapshot) -> None:
         self._ledger = CallLedger.for_snapshot(snapshot, self.call_id[:64], utcnow())
         self._driver = CallDriver(snapshot, new_call(self.call_id[:64]), SipPhone(self))
-        dial = Dial(origin.caller, origin.dialled, caller_verified=origin.verified)
-        return self._feed(session, blobs, [dial])
 
     # --- SIP dialog ------------------------------------------------------------------
 

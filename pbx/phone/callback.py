@@ -50,6 +50,7 @@ class CallbackPhone(SipPhone):
 
 class CallbackCall(EngineCall):
     adopts_leg: ClassVar[bool] = True
+    steps_on_loop: ClassVar[bool] = False  # every step writes the hand-over's progress
 
     def __init__(self, callbacks: Callbacks, claimed: handover.Claimed) -> None:
         worker = callbacks.worker

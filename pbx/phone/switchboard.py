@@ -66,6 +66,7 @@ class Switchboard:
     _spoken: dict[str, bytes] = field(default_factory=dict)
     _messages: dict[tuple[int, str], tuple[float, bytes | None]] = field(default_factory=dict)
     _speaking: threading.Lock = field(default_factory=threading.Lock)
+    _owners: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     async def run(self, work: Work[T], *, writes: bool = True) -> T:
         """`writes=False` for lookups that only read (they need not queue for SQLite's
@@ -101,6 +102,14 @@ class Switchboard:
         self._snapshots[tenant_id] = (now, snap)
         return snap
 
+    def cached_snapshot(self, tenant_id: int) -> DialplanSnapshot | None:
+        """The company's dialplan if a fresh one is cached (no database: the event loop
+        may ask)."""
+        cached = self._snapshots.get(tenant_id)
+        if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_SECONDS:
+            return cached[1]
+        return None
+
     def forget(self, tenant_id: int) -> None:
         """Drop what is cached of a company (after a call changed it: a greeting, 333)."""
         self._snapshots.pop(tenant_id, None)
@@ -123,6 +132,23 @@ class Switchboard:
             return self._message(session, blobs, tenant_id, slot_id)
         except (BlobError, NotFound, ValueError):
             return None
+
+    def cached_prompt(self, tenant_id: int, slot_id: str) -> tuple[bool, bytes | None]:
+        """`prompt_audio` without the database or text-to-speech, for the event loop:
+        (True, audio) when it is known (audio None: the fallback plays), else (False, None)
+        and the caller asks `prompt_audio` on a thread."""
+        if slot_id.startswith(system_prompts.PREFIX):
+            text = system_prompts.text_of(slot_id, self.language)
+            if text is None:
+                return True, None
+            spoken = self._spoken.get(text)
+            return (True, spoken) if spoken is not None else (False, None)
+        if slot_id.startswith(VOICEMAIL_PREFIX):
+            return False, None
+        cached = self._messages.get((tenant_id, slot_id))
+        if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_SECONDS:
+            return True, cached[1]
+        return False, None
 
     def _message(
         self, session: Session, blobs: BlobStore, tenant_id: int, slot_id: str
@@ -150,6 +176,22 @@ class Switchboard:
             return self._spoken[text]
 
     # --- who calls -------------------------------------------------------------------
+
+    def cached_owner(self, e164: str) -> int | None:
+        """The company a number was found to belong to in the last few seconds (no
+        database: the event loop asks first; None: ask `owner_of_number`)."""
+        cached = self._owners.get(e164)
+        if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_SECONDS:
+            return cached[1]
+        return None
+
+    def owner_of_number(self, session: Session, e164: str) -> int | None:
+        """`tenant_of_number`, remembered for a few seconds when found (a burst of calls
+        to a company's number looks it up once; unknown numbers are not kept)."""
+        owner = self.tenant_of_number(session, e164)
+        if owner is not None:
+            self._owners[e164] = (time.monotonic(), owner)
+        return owner
 
     @staticmethod
     def tenant_of_number(session: Session, e164: str) -> int | None:

@@ -326,9 +326,12 @@ class PhoneWorker:
     async def _from_trunk(self, request: SipRequest, peer: Peer, dialled: str) -> Origin | None:
         number = _e164_or_same(dialled)
         caller = _e164_or_same(request.from_.user) or "anonymous"
-        tenant_id = await self.switchboard.run(
-            lambda session, blobs: self.switchboard.tenant_of_number(session, number)
-        )
+        board = self.switchboard
+        tenant_id = board.cached_owner(number)
+        if tenant_id is None:
+            tenant_id = await board.run(
+                lambda session, blobs: board.owner_of_number(session, number), writes=False
+            )
         if tenant_id is None:
             self._reply(request, peer, 404, "Not Found")
             return None
