@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pbx.phone.media import MediaEngine
 
 MAX_CAPTURE_SECONDS = 600.0
+_pack = rtp.HEADER.pack  # the fixed header, as rtp.build writes it (once per frame sent)
 Address = tuple[str, int]
 
 
@@ -50,11 +51,15 @@ class EndpointStats:
     keys: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Playing:
     frames: Frames
     index: int = 0
     loop: bool = False
+    count: int = 0  # frames.count, kept (the tick asks every 20 ms)
+
+    def __post_init__(self) -> None:
+        self.count = self.frames.count
 
 
 class MediaEndpoint:
@@ -146,15 +151,18 @@ class MediaEndpoint:
 
     def next_frame(self) -> bytes | None:
         """The next 20 ms of the queue (called by the media tick)."""
-        while self._queue:
-            item = self._queue[0]
-            if item.index < item.frames.count:
-                item.index += 1
-                return item.frames.frame(item.index - 1)
+        queue = self._queue
+        while queue:
+            item = queue[0]
+            index = item.index
+            if index < item.count:
+                item.index = index + 1
+                start = index * FRAME_SAMPLES
+                return item.frames.payload[start : start + FRAME_SAMPLES]
             if item.loop:
                 item.index = 0
                 continue
-            self._queue.popleft()
+            queue.popleft()
         return None
 
     def send_frame(self, payload: bytes, tick: int) -> bool:
@@ -173,7 +181,8 @@ class MediaEndpoint:
 
     def _send(self, payload: bytes, ts: int) -> bool:
         assert self._remote is not None
-        packet = rtp.build(self.payload_type, self._seq, ts, self._ssrc, payload, marker=self._idle)
+        second = self.payload_type & 0x7F | (0x80 if self._idle else 0)  # marker, PT
+        packet = _pack(0x80, second, self._seq, ts & 0xFFFFFFFF, self._ssrc) + payload
         self._seq = (self._seq + 1) & 0xFFFF
         self._last_ts = ts
         self._idle = False
@@ -226,6 +235,16 @@ class MediaEndpoint:
         if not self._accept_source(source):
             self.stats.foreign_packets += 1
             return
+        # The common packet (version 2, no padding, extension or CSRC: first byte 0x80) of
+        # our voice payload type is taken from the payload type byte alone; its payload is
+        # only copied when someone wants it (a bridge, a recording).
+        if len(data) >= rtp.HEADER.size and data[0] == 0x80:
+            pt = data[1] & 0x7F
+            if pt == self.payload_type and pt != self._dtmf.payload_type:
+                self.stats.packets_in += 1
+                if self.on_audio is not None or self._capture is not None:
+                    self._voice(data[rtp.HEADER.size :])
+                return
         try:
             packet = rtp.parse(data)
         except RtpError:
@@ -238,11 +257,14 @@ class MediaEndpoint:
             if self.on_key is not None:
                 self.on_key(key)
         elif packet.payload_type == self.payload_type:
-            if self.on_audio is not None:
-                self.on_audio(packet.payload)
-            if self._capture is not None and self._capture_bytes < MAX_CAPTURE_SECONDS * 8000:
-                self._capture.append(packet.payload)
-                self._capture_bytes += len(packet.payload)
+            self._voice(packet.payload)
+
+    def _voice(self, payload: bytes) -> None:
+        if self.on_audio is not None:
+            self.on_audio(payload)
+        if self._capture is not None and self._capture_bytes < MAX_CAPTURE_SECONDS * 8000:
+            self._capture.append(payload)
+            self._capture_bytes += len(payload)
 
     def _accept_source(self, source: Address) -> bool:
         if self._latched:

@@ -153,6 +153,7 @@ class MediaEngine:
         self.stats.ticks += 1
         sent = 0
         finished: list[MediaEndpoint] = []
+        failures = 0
         for endpoint in self._playing:
             payload = endpoint.next_frame()
             if payload is None:
@@ -161,9 +162,10 @@ class MediaEngine:
             if endpoint.send_frame(payload, tick):
                 sent += 1
             else:
-                self.stats.send_failures += 1
+                failures += 1
             if not endpoint.playing:
                 finished.append(endpoint)
+        self.stats.send_failures += failures
         for endpoint in finished:
             self._playing.discard(endpoint)
             endpoint.after_tick()

@@ -24,6 +24,7 @@ RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms
 SILENCE_RMS = 180.0  # about -45 dBFS: quieter 20 ms frames count as silence
 MIN_SPEECH_FRAMES = 10  # 200 ms of sound make a recording "not silent"
+DIGESTS_KEPT = 32  # masters remembered by identity (PromptCache._digest)
 ToneKind = Literal["beep", "ringback", "fallback"]
 
 Pcm = NDArray[np.int16]
@@ -75,10 +76,26 @@ class PromptCache:
     def __init__(self, max_entries: int = 256) -> None:
         self._max = max_entries
         self._entries: OrderedDict[tuple[str, str], Frames] = OrderedDict()
+        #: The digest of masters seen lately, by identity: the switchboard hands out the
+        #: same bytes object for a cached prompt, so hashing it again on every play (on
+        #: the event loop, beside the media tick) is spared. The master is kept with its
+        #: digest so that its id cannot be reused while it is here (a few only: masters
+        #: can be large).
+        self._digests: dict[int, tuple[bytes, str]] = {}
         self.conversions = 0
 
+    def _digest(self, master: bytes) -> str:
+        known = self._digests.get(id(master))
+        if known is not None and known[0] is master:
+            return known[1]
+        digest = hashlib.sha256(master).hexdigest()
+        if len(self._digests) >= DIGESTS_KEPT:
+            self._digests.clear()
+        self._digests[id(master)] = (master, digest)
+        return digest
+
     def frames(self, master: bytes, codec: str) -> Frames:
-        cache_key = (hashlib.sha256(master).hexdigest(), codec.upper())
+        cache_key = (self._digest(master), codec.upper())
         found = self._entries.get(cache_key)
         if found is not None:
             self._entries.move_to_end(cache_key)
