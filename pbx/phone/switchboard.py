@@ -87,7 +87,7 @@ class Switchboard:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True)  # queued work (a voicemail being stored) finishes
             self._pool = None
 
     # --- routing ---------------------------------------------------------------------
