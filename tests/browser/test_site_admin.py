@@ -36,6 +36,9 @@ def test_admin_forwards_to_an_external_mobile_after_reauth_and_is_refused_882(
     page.fill("#password", admin.password)
     page.fill("#code", totp_code(app, admin.email, admin.totp))
     page.click("#reauth-form button[type=submit]")  # then saved without saving again
+    # the confirmation page sends the kept form on by itself: wait for the saved rule, not
+    # for the first success message (the confirmation page has one of its own)
+    page.wait_for_selector("#fwd-unconditional .current:has-text('+46707654321')")
     page.wait_for_selector(".flash-success")
     assert "+46707654321" in page.inner_text("#fwd-unconditional .current")
     assert "har fått besked" in page.inner_text(".flash-success")
