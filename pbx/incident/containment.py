@@ -173,14 +173,18 @@ def tell_admins(session: Session, user: User, reason: str, result: Containment) 
             User.id != user.id,
         )
     ).all()
-    changed = "; ".join(f"{k}: {v}" for k, v in result.reverted.items()) or "-"
+    changed_sv, changed_en = (
+        "; ".join(f"{forwarding.kind_words(k)[i]}: {v}" for k, v in result.reverted.items())
+        or "-"
+        for i in (0, 1)
+    )
     body = (
         f"Misstänkt bedrägeri på kontot {user.name} ({user.email}): {reason}.\n"
-        f"Vi har återställt vidarekopplingen ({changed}), stängt av vidarekoppling till externa "
+        f"Vi har återställt vidarekopplingen ({changed_sv}), stängt av vidarekoppling till externa "
         f"nummer, loggat ut kontot överallt och skickat en länk för nytt lösenord till ägaren.\n"
         f"Granska kontot i växeln.\n\n"
         f"Suspected fraud on the account {user.name} ({user.email}): {reason}.\n"
-        f"We restored its call forwarding ({changed}), suspended forwarding to outside "
+        f"We restored its call forwarding ({changed_en}), suspended forwarding to outside "
         f"numbers, signed the account out everywhere and sent the owner a password reset link.\n"
         f"Please review the account.\n"
     )

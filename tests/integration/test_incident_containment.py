@@ -80,8 +80,14 @@ def test_scan_contains_above_the_hard_cap_and_reverts_exactly_the_attackers_chan
     session.refresh(world.victim)
     assert world.victim.session_token != token_before and world.victim.must_change_password
     assert done.reset_link and done.admins_told == 1
-    told = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "fraud_contained"))
+    told = list(
+        session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "fraud_contained"))
+    )
     assert [m.to_address for m in told] == [world.admin.email]
+    # the forwarding kinds in words in both languages, never the code
+    body = told[0].body
+    assert "vid upptaget: " in body and "when busy: " in body and "(busy:" not in body
+    assert "unconditional" not in body and "no_answer" not in body
     assert all(a.status == "contained" for a in result.new_alerts if a.hard_cap)
     assert verify_chain(session) == []
 

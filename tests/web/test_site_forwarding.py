@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from pbx.services.routing import forwarding
 from storage.models import AuditEvent, ForwardingRule, OutboxMessage, User
 from tests.web.conftest import AuthActions
 from tests.web.site_data import Company, post, stale_reauth
@@ -45,6 +46,10 @@ def test_admin_forwards_a_user_to_an_extension(app, as_admin, company: Company) 
     with app.extensions["pbx"].unit_of_work() as s:
         notice = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "forwarding_changed"))
         assert notice.user_id == company.user.id and "/forwarding/review/" in notice.body
+        kind = rule(app, company.user.id).kind  # the mail names it in words, both languages
+        sv, en = forwarding.kind_words(kind)
+        assert f"Vidarekopplingen ({sv})" in notice.body and f"forwarding ({en})" in notice.body
+        assert f"({kind})" not in notice.body
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "forwarding.set"))
 
 

@@ -19,6 +19,18 @@ from pbx.services.routing.targets import external_number
 from storage.models import ForwardingRule, Tenant, User, utcnow
 
 KINDS = ("unconditional", "busy", "no_answer", "unavailable")
+# The kinds in words for the owner's and admins' mails, which go out in both languages.
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "unconditional": ("alltid", "always"),
+    "busy": ("vid upptaget", "when busy"),
+    "no_answer": ("vid ej svar", "when not answered"),
+    "unavailable": ("vid ej nåbar", "when unavailable"),
+}
+
+
+def kind_words(kind: str) -> tuple[str, str]:
+    """(Swedish, English) words for a forwarding kind."""
+    return KIND_WORDS.get(kind, (kind, kind))
 
 
 def rule_state(rule: ForwardingRule | None) -> dict[str, Any] | None:

@@ -126,12 +126,13 @@ def _owner_message(
     user: User, actor: Actor, kind: str, new: dict[str, Any] | None, link: str
 ) -> OutboxMessage:
     who = "dig själv / yourself" if actor.user_id == user.id else actor.label
+    sv, en = forwarding.kind_words(kind)
     body = (
-        f"Vidarekopplingen ({kind}) för {user.name} har ändrats till: {describe(new)}.\n"
+        f"Vidarekopplingen ({sv}) för {user.name} har ändrats till: {describe(new)}.\n"
         f"Ändrad av: {who}.\n"
         f"Var det inte du? Öppna länken inom 7 dagar för att ångra ändringen; kontot som "
         f"gjorde den stängs av tills en administratör har granskat det:\n{link}\n\n"
-        f"Call forwarding ({kind}) of {user.name} was changed to: {describe(new)}.\n"
+        f"Call forwarding ({en}) of {user.name} was changed to: {describe(new)}.\n"
         f"Changed by: {who}.\n"
         f"Wasn't this you? Open the link within 7 days to undo the change; the account that "
         f"made it is suspended until an administrator has reviewed it:\n{link}\n"
