@@ -116,11 +116,20 @@ def test_only_your_own_registered_number_can_be_called(
     session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
 ) -> None:
     colleague = make_user(session, session.get(Tenant, admin.tenant_id), role="user")
-    for number in ("+46701234567", "0735550101", "+4690012345", colleague.extension, "999"):
+    for number in ("+46701234567", "0735550199", "+4690012345", colleague.extension, "999"):
         with pytest.raises(ValidationError) as refused:
             live_calls.start_callback(session, file_blobs, actor_of(admin), admin, slot, number)
         assert refused.value.field == "number"
     assert session.scalars(select(LiveCall)).all() == []
+
+
+def test_the_own_mobile_typed_in_the_national_form_is_the_own_number(
+    session: Session, file_blobs: FileBlobStore, admin: User, slot: MessageSlot
+) -> None:
+    call = live_calls.start_callback(
+        session, file_blobs, actor_of(admin), admin, slot, "0735550101"
+    )
+    assert call.number == "+46735550101" and call.status == "ringing"
 
 
 def test_the_callback_can_ring_your_own_extension(
