@@ -194,7 +194,9 @@ def test_operator_actions_survive_reauthentication(
     page.fill("#f-since", day)
     page.fill("#f-until", day)
     page.click("button[formaction$='/letters']")
-    confirm(page, *who)
+    confirm(page, *who)  # then the letter as a caller reads it, and the count to confirm
+    page.wait_for_selector("#letter-preview")
+    page.click("#send-letters")
     page.wait_for_selector(".flash-success")
 
     make_stale(page, app, email)  # one company's accounts suspended
