@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from storage.models import User
 from tests.browser.conftest import screenshot
 from tests.browser.library_browser import sign_in
 from tests.browser.site_browser import seed_company
@@ -35,12 +36,14 @@ def one_row(page: Any) -> bool:
 def test_the_menu_fits_one_row_at_1280(app: Flask, live_server: str, browser_page: Any) -> None:
     page, company = browser_page, seed_company(app)
     page.set_viewport_size({"width": 1280, "height": 800})
+    long_email = "anna-karin.lindqvist-bergstrom@bergstrom-bygg-och-fastigheter.example"
     with app.extensions["pbx"].unit_of_work() as s:
         operator, password, secret = make_account(s, None, role="operator")
         email = operator.email
+        s.get(User, company.user.id).email = long_email  # a long address is cut short
     people = [
         (company.admin.email, company.admin.password, company.admin.totp),
-        (company.user.email, company.user.password, company.user.totp),
+        (long_email, company.user.password, company.user.totp),
         (email, password, secret),
     ]
     for lang in ("sv", "en"):
