@@ -144,7 +144,7 @@ def test_operator_actions_survive_reauthentication(
         write_traffic(s, forwarded_legs(world, 20, start=world.changed_at, step=quick))
         operator, password, secret = make_account(s, None, role="operator")
         email, victim_id, slug = operator.email, world.victim.id, world.tenant.slug
-        day = world.changed_at.date().isoformat()
+        day = world.day()
     assert secret is not None
     who = (app, email, password, secret)
     sign_in(page, app, base, email, password, secret)

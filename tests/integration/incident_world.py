@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pbx.policies.fraud_rules import ZONE
 from pbx.services.calllog.entries import write_entries
 from pbx.services.common.actor import SYSTEM, Actor
 from pbx.services.routing import forwarding, numbers
@@ -37,6 +38,13 @@ class Takeover:
     number: str
     changed_at: datetime
     before_attack: dict[str, Any]  # the victim's rules (kind → state) just before the attack
+
+    def day(self) -> str:
+        """The Stockholm day of the attack, as the operator's forms take it (ISO date).
+
+        Not `changed_at.date()`: that is the UTC day, one day behind after Stockholm midnight.
+        """
+        return self.changed_at.astimezone(ZONE).date().isoformat()
 
     def attacker(self) -> Actor:
         return Actor(self.victim.id, self.victim.email, "user", self.tenant.id, ATTACKER_IP)

@@ -153,7 +153,7 @@ def test_forwarding_changes_listed_and_reverted(app: Flask, auth: AuthActions, s
 
 def test_affected_callers_csv_has_no_company(auth: AuthActions, site: Site) -> None:
     client = sign_in(auth, site.operator, reauth=True)
-    day = site.world.changed_at.date().isoformat()
+    day = site.world.day()
     form = {"tenants": [site.world.tenant.slug], "since": day, "until": day}
     response = post(client, "/operator/affected-callers", form, "/operator/affected-callers")
     text = response.get_data(as_text=True)

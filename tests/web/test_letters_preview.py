@@ -25,7 +25,7 @@ def test_the_letter_is_previewed_and_confirmed_with_the_count(
     app: Flask, auth: AuthActions, site: Site
 ) -> None:
     client = sign_in(auth, site.operator, reauth=True)
-    day = site.world.changed_at.date().isoformat()
+    day = site.world.day()
     form = {"tenants": [site.world.tenant.slug], "since": day, "until": day}
 
     shown = post(client, f"{PAGE}/letters", form, PAGE)
