@@ -119,7 +119,9 @@ def guard_refuses(ctx: BreachContext, s: Session, figures: Figures) -> None:
     figures["refused"] = f"{len(reasons)} of 3 ({', '.join(reasons)})"
     check(len(reasons) == 3, "the guard let a forbidden destination through")
     # A probe the guard cannot refuse (a Swedish mobile); reverted in a later step.
-    forwarding.set_forwarding(s, ctx.attacker(elin), elin, kind="busy", destination=PROBE_NUMBER)
+    forwarding.set_forwarding(
+        s, ctx.attacker(elin), elin, kind="busy", destination=PROBE_NUMBER, at=changed_at(ctx)
+    )
     figures["probe saved"] = f"{elin.email} busy → {PROBE_NUMBER}"
 
 
@@ -127,11 +129,19 @@ def guard_allows(ctx: BreachContext, s: Session, figures: Figures) -> None:
     erik = ctx.victim(s, 0)
     link = lambda token: f"{ctx.config.public_url}/forwarding/review/{token}"  # noqa: E731
     change = forwarding_review.change_forwarding(
-        s, ctx.attacker(erik), erik, link, kind="unconditional", destination=FRAUD_NUMBER
-    )
+        s, ctx.attacker(erik), erik, link, kind="unconditional", destination=FRAUD_NUMBER,
+        at=changed_at(ctx),
+    )  # fmt: skip
     figures["forwarding"] = f"{erik.email} unconditional → {FRAUD_NUMBER}"
     figures["owner told"] = change.notice.id is not None
     check(change.rule is not None and change.rule.destination == FRAUD_NUMBER, "not saved")
+
+
+def changed_at(ctx: BreachContext) -> datetime:
+    """When the attacker changes the forwarding: after the stolen sign-in (20 minutes before
+    `now`), before the fraud calls (from `now` on). Dated, not the wall clock: the played
+    demo runs an hour in the past, and the scan ties calls only to a change before them."""
+    return ctx.now - timedelta(minutes=15)
 
 
 def fraud_traffic(ctx: BreachContext, s: Session, figures: Figures) -> None:

@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from admin_web.incident_demos.breach_context import ATTACKER_IP, FRAUD_NUMBER, VICTIMS
 from fixtures.demo import load_demo
-from storage.models import AuditEvent, FraudAlert
+from pbx.services.routing import forwarding
+from storage.models import AuditEvent, CallLogEntry, FraudAlert, User
 from tests.web.accounts import build_app, make_account
 from tests.web.conftest import AuthActions, csrf_token
 
@@ -82,6 +84,30 @@ def test_the_takeover_is_played_and_the_scan_finds_it(demo_app: Flask) -> None:
         assert s.scalar(select(func.count()).select_from(FraudAlert)) > 0
     changes = client.get("/operator/forwarding?ip=203.0.113.66").text
     assert "erik.lindqvist@bergstrom-bygg.example" in changes
+
+
+def test_the_played_takeover_is_contained_by_the_scan(demo_app: Flask) -> None:
+    """The attacker's forwarding change comes before the fraud calls it causes, so the scan
+    ties the calls to the change and contains the account, whatever the clock's minute."""
+    client = operator_client(demo_app)
+    post(client, "/operator/demo/breach", {})
+    post(client, "/operator/scan", {})
+    with demo_app.extensions["pbx"].unit_of_work() as s:
+        erik = s.scalar(select(User).where(User.email == VICTIMS[0]))
+        assert erik is not None
+        changed = s.scalar(
+            select(func.min(AuditEvent.occurred_at)).where(
+                AuditEvent.action == "forwarding.set", AuditEvent.ip == ATTACKER_IP
+            )
+        )
+        first_call = s.scalar(
+            select(func.min(CallLogEntry.started_at)).where(CallLogEntry.callee == FRAUD_NUMBER)
+        )
+        assert changed is not None and first_call is not None and changed < first_call
+        alerts = s.scalars(select(FraudAlert).where(FraudAlert.user_id == erik.id)).all()
+        assert "forwarding_change_traffic" in {a.rule for a in alerts}
+        assert any(a.status == "contained" for a in alerts)
+        assert forwarding.find_rule(s, erik.id, "unconditional") is None
 
 
 def test_pbx_demo_prints_where_each_walk_through_starts(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ The engine checks every forwarded leg again at call time; this is the first of t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +56,9 @@ def set_forwarding(
     destination: str,
     ring_seconds: int = 20,
     active: bool = True,
+    at: datetime | None = None,
 ) -> ForwardingRule:
+    """Save one rule (validated, audited); `at` dates a change replayed from the past."""
     _check_actor(actor, user)
     if kind not in KINDS:
         raise ValidationError("kind", f"kind must be one of {', '.join(KINDS)}")
@@ -71,7 +74,7 @@ def set_forwarding(
         session.add(rule)
     rule.destination_kind, rule.destination = dest_kind, dest
     rule.ring_seconds, rule.active = ring_seconds, active
-    rule.set_by_user_id, rule.set_at, rule.set_from_ip = actor.user_id, utcnow(), actor.ip
+    rule.set_by_user_id, rule.set_at, rule.set_from_ip = actor.user_id, at or utcnow(), actor.ip
     session.flush()
     audit.record(
         session,
@@ -81,6 +84,7 @@ def set_forwarding(
         target=("user", user.id),
         old=old,
         new=rule_state(rule),
+        at=at,
     )
     return rule
 

@@ -61,6 +61,7 @@ def change_forwarding(
     destination: str,
     ring_seconds: int = 20,
     active: bool = True,
+    at: datetime | None = None,
 ) -> ForwardingChange:
     """Set one forwarding rule (validated, audited) and notify its owner."""
     old = forwarding.rule_state(forwarding.find_rule(session, user.id, kind))
@@ -72,6 +73,7 @@ def change_forwarding(
         destination=destination,
         ring_seconds=ring_seconds,
         active=active,
+        at=at,
     )
     new = forwarding.rule_state(rule)
     notice, token = _notify(session, actor, user, kind, old, new, review_link)
