@@ -24,7 +24,7 @@ from pbx.sip.headers import (
     parse_name_addr,
     parse_via,
 )
-from pbx.sip.message import MAX_MESSAGE, SipRequest, SipResponse, split_head
+from pbx.sip.message import CALL_ID, MAX_MESSAGE, SipRequest, SipResponse, split_head
 
 BRANCH_MAGIC = "z9hG4bK"  # RFC 3261 §8.1.1.7: marks branches that are unique per transaction
 USER_AGENT = "Vaxel"
@@ -200,6 +200,8 @@ def _routable(method: str, heads: dict[str, str]) -> bool:
     """Whether the salvaged headers are good enough to route an answer back and let the
     sender match it to its transaction."""
     if any(h not in heads for h in _ANSWER_HEADS):
+        return False
+    if not CALL_ID.fullmatch(heads["call-id"]):  # a tab inside it: our answer would not parse
         return False
     try:
         for via in heads["via"].split("\n"):

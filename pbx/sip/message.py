@@ -39,7 +39,7 @@ URI_SCHEMES = ("sip", "sips", "tel")
 REQUIRED = ("via", "from", "to", "call-id", "cseq")
 
 _STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9]{2}) ?([^\r\n]*)")
-_CALL_ID = re.compile(r"[\x21-\x7e]+")
+CALL_ID = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +210,7 @@ def _check_message(message: SipRequest | SipResponse) -> None:
     if not vias:
         raise SipParseError("empty Via")
     message.from_, message.to  # noqa: B018 - parsing is the check
-    if not _CALL_ID.fullmatch(message.call_id):
+    if not CALL_ID.fullmatch(message.call_id):
         raise SipParseError("bad Call-ID")
     cseq = message.cseq
     if isinstance(message, SipRequest) and cseq.method != message.method:
