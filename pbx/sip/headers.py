@@ -84,6 +84,12 @@ def split_commas(value: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def route_set(record_route: tuple[str, ...]) -> tuple[str, ...]:
+    """Record-Route header values as a dialog's route-set entries, in header order (one
+    header may list several proxies, comma-separated; §12.1)."""
+    return tuple(entry for value in record_route for entry in split_commas(value))
+
+
 @dataclass(frozen=True, slots=True)
 class Headers:
     """An ordered, immutable list of (canonical name, value) pairs."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pbx.sip.build import (
@@ -17,7 +17,14 @@ from pbx.sip.build import (
     with_received,
 )
 from pbx.sip.errors import SipParseError
-from pbx.sip.headers import NameAddr, Via, parse_name_addr, parse_via, split_commas
+from pbx.sip.headers import (
+    NameAddr,
+    Via,
+    parse_name_addr,
+    parse_via,
+    route_set,
+    split_commas,
+)
 from pbx.sip.message import (
     SipRequest,
     SipResponse,
@@ -134,6 +141,7 @@ def test_random_bytes_never_crash_the_parser(data: bytes) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(invite()) - 1), st.binary(min_size=1, max_size=8))
+@example(at=invite().index(b"Call-ID: ") + 12, junk=b"\t")  # once found: a tab in the Call-ID
 def test_corrupted_invites_either_parse_or_raise_sip_parse_error(at: int, junk: bytes) -> None:
     good = invite()
     data = good[:at] + junk + good[at + len(junk) :]
@@ -241,3 +249,11 @@ def test_stream_message_needs_content_length() -> None:
     with pytest.raises(SipParseError) as caught:
         parse_stream_message(data)
     assert caught.value.fatal
+
+
+def test_a_dialogs_route_set_is_every_recorded_proxy_in_order() -> None:
+    """Record-Route may list several proxies in one header and in several headers; the
+    route set keeps them all in order (the UAC reverses it, §12.1.2)."""
+    values = ("<sip:edge.a;lr;ftag=1>, <sip:edge.b;lr>", "<sip:edge.c;lr>")
+    assert route_set(values) == ("<sip:edge.a;lr;ftag=1>", "<sip:edge.b;lr>", "<sip:edge.c;lr>")
+    assert route_set(()) == ()
