@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pbx.services.calllog.vocabulary import DIRECTION_LABELS, DISPOSITION_LABELS
+from pbx.services.fraud.reasons import Reason
 
 Translate = Callable[[str], str]
 
@@ -338,9 +339,20 @@ class AuditWords:
             return "; ".join(f"{self.field(k)}: {self.value(k, v)}" for k, v in value.items())
         if isinstance(value, int) and key in ID_KINDS:
             return self.names.get((ID_KINDS[key], value)) or f"{self._('no.')} {value}"
+        if isinstance(value, str) and key == "reason":
+            return fraud_reason(self._, value)
         if isinstance(value, str) and value in WORDS:
             return self._(WORDS[value])
         return str(value)
+
+
+def fraud_reason(translate: Translate, text: str) -> str:
+    """A stored fraud reason (`intl_legs_user_hour: 20 legs (limit 15)`) as a sentence in the
+    page's language; any other reason as its word, or as it is."""
+    reason = Reason.parse(text)
+    if reason is not None:
+        return translate(reason.message_id) % reason.params
+    return translate(WORDS[text]) if text in WORDS else text
 
 
 def forwarding_state(translate: Translate, state: Mapping[str, Any] | None) -> str:

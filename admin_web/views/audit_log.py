@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from admin_web.audit_words import SUBJECT_LABELS, WORDS, AuditWords, wanted_names
+from admin_web.audit_words import SUBJECT_LABELS, WORDS, AuditWords, fraud_reason, wanted_names
 from admin_web.auth import current_actor, roles_required
 from admin_web.db import db
 from admin_web.i18n import gettext
@@ -19,6 +19,13 @@ bp = Blueprint("audit_log", __name__)
 def word(code: str | None) -> str:
     """A stored code in the page's language ("not_required" -> "Krävs inte")."""
     return gettext(WORDS[code]) if code in WORDS else (code or "–")
+
+
+@bp.app_template_filter("fraud_reason")
+def fraud_reason_words(text: str | None) -> str:
+    """Why a fraud rule acted, stored with the rule's code, as a sentence in the page's
+    language ("20 utlandssamtal på en timme från en användare (gränsen är 15)")."""
+    return fraud_reason(gettext, text) if text else "–"
 
 
 @bp.get("/audit")

@@ -31,6 +31,7 @@ from pbx.services.accounts.core import AccountsConfig
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.fraud.legs import forwarded_legs
+from pbx.services.fraud.reasons import Reason
 from pbx.services.fraud.suspension import open_block, suspend_forwarding
 from pbx.services.routing import forwarding
 from storage.models import (
@@ -79,7 +80,7 @@ def contain_user(
     actor: Actor,
     user: User,
     *,
-    reason: str,
+    reason: Reason,
     destinations: AbstractSet[str] = frozenset(),
     event_ids: AbstractSet[int] = frozenset(),
     alert: FraudAlert | None = None,
@@ -94,7 +95,7 @@ def contain_user(
     block = open_block(session, user.id)
     result.already_blocked = block is not None
     if block is None:
-        result.rules_off = suspend_forwarding(session, actor, user, reason, alert, now)
+        result.rules_off = suspend_forwarding(session, actor, user, str(reason), alert, now)
     elif block.alert_id is None and alert is not None:
         block.alert_id = alert.id  # the call-time cap suspended it; now it is contained too
     accounts_sessions.sign_out_everywhere(session, actor, user, now)
@@ -103,7 +104,7 @@ def contain_user(
     result.admins_told = tell_admins(session, user, reason, result)
     audit.record(
         session, actor, "fraud.contained", tenant_id=user.tenant_id, target=("user", user.id),
-        new={**result.as_dict(), "reset_link": None, "reason": reason,
+        new={**result.as_dict(), "reset_link": None, "reason": str(reason),
              "alert_id": alert.id if alert else None},
         at=now,
     )  # fmt: skip
@@ -164,7 +165,7 @@ def lift_block(
     return back
 
 
-def tell_admins(session: Session, user: User, reason: str, result: Containment) -> int:
+def tell_admins(session: Session, user: User, reason: Reason, result: Containment) -> int:
     admins = session.scalars(
         select(User).where(
             User.tenant_id == user.tenant_id,
@@ -174,16 +175,16 @@ def tell_admins(session: Session, user: User, reason: str, result: Containment) 
         )
     ).all()
     changed_sv, changed_en = (
-        "; ".join(f"{forwarding.kind_words(k)[i]}: {v}" for k, v in result.reverted.items())
-        or "-"
+        "; ".join(f"{forwarding.kind_words(k)[i]}: {v}" for k, v in result.reverted.items()) or "-"
         for i in (0, 1)
     )
+    why_sv, why_en = reason.sentences()
     body = (
-        f"Misstänkt bedrägeri på kontot {user.name} ({user.email}): {reason}.\n"
+        f"Misstänkt bedrägeri på kontot {user.name} ({user.email}): {why_sv}.\n"
         f"Vi har återställt vidarekopplingen ({changed_sv}), stängt av vidarekoppling till externa "
         f"nummer, loggat ut kontot överallt och skickat en länk för nytt lösenord till ägaren.\n"
         f"Granska kontot i växeln.\n\n"
-        f"Suspected fraud on the account {user.name} ({user.email}): {reason}.\n"
+        f"Suspected fraud on the account {user.name} ({user.email}): {why_en}.\n"
         f"We restored its call forwarding ({changed_en}), suspended forwarding to outside "
         f"numbers, signed the account out everywhere and sent the owner a password reset link.\n"
         f"Please review the account.\n"

@@ -25,6 +25,7 @@ from pbx.policies.fraud_thresholds import DEFAULTS, Thresholds
 from pbx.services.accounts.core import AccountsConfig
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
+from pbx.services.fraud.reasons import Reason
 from pbx.services.fraud.suspension import open_block
 from storage.models import FraudAlert, User, utcnow
 
@@ -164,7 +165,7 @@ def contain_alert(
     is); the alert is marked contained."""
     now = now or utcnow()
     done = []
-    reason = f"{alert.rule}: {alert.value:g} {alert.unit} (limit {alert.threshold:g})"
+    reason = Reason(alert.rule, alert.value, alert.unit, alert.threshold)
     event_id = alert.details.get("event_id") if alert.rule == "forwarding_change_traffic" else None
     for user_id in subjects(alert):
         user = session.get(User, user_id)

@@ -15,6 +15,7 @@ from pbx.incident import alerts, containment, forwarding_changes, response
 from pbx.incident.scan import scan
 from pbx.services.audit.log import verify_chain
 from pbx.services.common.actor import SYSTEM, Actor
+from pbx.services.fraud.reasons import Reason
 from pbx.services.routing import forwarding
 from storage.models import AuditEvent, ForwardingBlock, FraudAlert, OutboxMessage, User
 from tests.integration.incident_world import (
@@ -88,6 +89,23 @@ def test_scan_contains_above_the_hard_cap_and_reverts_exactly_the_attackers_chan
     body = told[0].body
     assert "vid upptaget: " in body and "when busy: " in body and "(busy:" not in body
     assert "unconditional" not in body and "no_answer" not in body
+    # why, in words in both languages: the rule's code stays in the audit data and the block
+    contained = session.scalars(select(AuditEvent).where(AuditEvent.action == "fraud.contained"))
+    (stored,) = [e.new["reason"] for e in contained]
+    assert stored.startswith(("intl_legs_user_hour: 20 legs", "forwarding_change_traffic: 20"))
+    block = session.scalar(select(ForwardingBlock).where(ForwardingBlock.user_id == done.user_id))
+    assert block is not None and block.reason == stored
+    why = Reason.parse(stored)
+    assert why is not None and all(f": {sentence}.\n" in body for sentence in why.sentences())
+    assert any(
+        sentence in body
+        for sentence in (
+            "20 utlandssamtal på en timme från en användare (gränsen är 15)",
+            "20 vidarekopplade samtal efter att vidarekopplingen ändrats från en ny IP-adress "
+            "eller utanför kontorstid (gränsen är 10)",
+        )
+    )
+    assert "intl_legs" not in body and "forwarding_change" not in body and "legs" not in body
     assert all(a.status == "contained" for a in result.new_alerts if a.hard_cap)
     assert verify_chain(session) == []
 

@@ -53,9 +53,18 @@ def test_crossing_the_users_cap_suspends_forwarding_and_refuses_further_legs(
     crossed = session.scalars(select(AuditEvent).where(AuditEvent.action == "fraud.cap_crossed"))
     assert [e.target_id for e in crossed] == [str(erik.id)]
     told = session.scalars(
-        select(OutboxMessage.user_id).where(OutboxMessage.kind == "forwarding_suspended")
-    )
-    assert erik.id in set(told)
+        select(OutboxMessage).where(OutboxMessage.kind == "forwarding_suspended")
+    ).all()
+    assert erik.id in {m.user_id for m in told}
+    # why, in words in both languages; the rule's code is kept in the audit data
+    body = told[0].body
+    assert f"{cap} utlandssamtal på en timme från en användare (gränsen är {cap})" in body
+    assert f"{cap} calls abroad in one hour from one user (the limit is {cap})" in body
+    assert "intl_legs" not in body and "legs" not in body
+    (why,) = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "fraud.cap_crossed")
+    ).all()
+    assert why.new["reason"] == f"intl_legs_user_hour: {cap} legs (limit {cap})"
 
     after = forwarded_call(session, file_blobs, tenant, NOW + timedelta(minutes=2 * cap))
     assert NORWAY not in [s.to for s in after.trace.steps]  # the rule is off: Erik rings

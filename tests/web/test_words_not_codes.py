@@ -109,6 +109,24 @@ def test_every_recorded_action_has_words() -> None:
     assert words.action("something.new") == "Setting: changed"
 
 
+def test_fraud_reasons_are_sentences_from_the_catalogue() -> None:
+    """Why a fraud rule acted is stored with its code; the pages read a sentence, the mails'
+    Swedish and the catalogue's are the same."""
+    from admin_web.audit_words import fraud_reason
+    from admin_web.i18n import load_catalog
+    from pbx.services.fraud.reasons import OTHER, SENTENCES
+
+    swedish = load_catalog("sv")
+    pairs = [*SENTENCES.values(), OTHER]
+    assert {en: swedish.get(en) for _, en in pairs} == {en: sv for sv, en in pairs}
+    stored = "intl_legs_user_hour: 20 legs (limit 15)"
+    in_swedish = fraud_reason(lambda text: swedish.get(text, text), stored)
+    assert in_swedish == "20 utlandssamtal på en timme från en användare (gränsen är 15)"
+    in_english = AuditWords(str, {}).value("reason", stored)
+    assert in_english == "20 calls abroad in one hour from one user (the limit is 15)"
+    assert AuditWords(str, {}).value("reason", "wrong password") == "wrong password"
+
+
 @pytest.fixture
 def people(app: Flask) -> dict[str, Any]:
     people = demo_people(app)

@@ -31,6 +31,7 @@ from pbx.policies.fraud_thresholds import DEFAULTS, Limit, Thresholds
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from pbx.services.fraud.legs import forwarded_legs
+from pbx.services.fraud.reasons import Reason
 from pbx.services.fraud.suspension import open_block, suspend_forwarding
 from storage.models import ForwardingBlock, OutboxMessage, Tenant, User, utcnow
 
@@ -67,29 +68,30 @@ def usage(
     return total, dict(per_user)
 
 
-def _over(pairs: Iterable[tuple[str, float, Limit]]) -> str | None:
-    for name, value, limit in pairs:
+def _over(pairs: Iterable[tuple[str, float, str, Limit]]) -> Reason | None:
+    """The first cap reached, as the rule whose hard cap it is (`reasons` has its words)."""
+    for rule, value, unit, limit in pairs:
         if limit.hard_cap is not None and value >= limit.hard_cap:
-            return f"{name} {value:g} ≥ {limit.hard_cap:g}"
+            return Reason(rule, value, unit, limit.hard_cap)
     return None
 
 
-def over_user_cap(used: Usage, t: Thresholds = DEFAULTS) -> str | None:
+def over_user_cap(used: Usage, t: Thresholds = DEFAULTS) -> Reason | None:
     return _over(
         [
-            ("international legs this hour", used.legs_hour, t.intl_legs_user_hour),
-            ("international legs today", used.legs_day, t.intl_legs_user_day),
-            ("estimated cost today (SEK)", round(used.cost_day), t.cost_user_day),
+            ("intl_legs_user_hour", used.legs_hour, "legs", t.intl_legs_user_hour),
+            ("intl_legs_user_day", used.legs_day, "legs", t.intl_legs_user_day),
+            ("cost_user_day", round(used.cost_day), "SEK", t.cost_user_day),
         ]
     )
 
 
-def over_tenant_cap(used: Usage, t: Thresholds = DEFAULTS) -> str | None:
+def over_tenant_cap(used: Usage, t: Thresholds = DEFAULTS) -> Reason | None:
     return _over(
         [
-            ("company international legs this hour", used.legs_hour, t.intl_legs_tenant_hour),
-            ("company international legs today", used.legs_day, t.intl_legs_tenant_day),
-            ("company estimated cost today (SEK)", round(used.cost_day), t.cost_tenant_day),
+            ("intl_legs_tenant_hour", used.legs_hour, "legs", t.intl_legs_tenant_hour),
+            ("intl_legs_tenant_day", used.legs_day, "legs", t.intl_legs_tenant_day),
+            ("cost_tenant_day", round(used.cost_day), "SEK", t.cost_tenant_day),
         ]
     )
 
@@ -124,17 +126,18 @@ def enforce(session: Session, actor: Actor, tenant: Tenant, now: datetime) -> li
         user = session.get(User, user_id) if why is not None else None
         if user is None or why is None or open_block(session, user_id) is not None:
             continue
-        kinds = suspend_forwarding(session, actor, user, f"fraud cap: {why}", None, now)
+        kinds = suspend_forwarding(session, actor, user, str(why), None, now)
         audit.record(
             session, actor, "fraud.cap_crossed", tenant_id=tenant.id, target=("user", user_id),
-            new={"reason": why, "rules_off": kinds}, at=now,
+            new={"reason": str(why), "rules_off": kinds}, at=now,
         )  # fmt: skip
         _alert(session, tenant, user, why, now)
         suspended.append(user_id)
     return suspended
 
 
-def _alert(session: Session, tenant: Tenant, user: User, why: str, now: datetime) -> None:
+def _alert(session: Session, tenant: Tenant, user: User, why: Reason, now: datetime) -> None:
+    why_sv, why_en = why.sentences()
     told = session.scalars(
         select(User).where(
             (User.id == user.id) | ((User.tenant_id == tenant.id) & (User.role == "company_admin"))
@@ -146,8 +149,9 @@ def _alert(session: Session, tenant: Tenant, user: User, why: str, now: datetime
                 tenant_id=tenant.id, user_id=person.id, to_address=person.email,
                 kind="forwarding_suspended",
                 subject="Vidarekoppling avstängd / Forwarding suspended",
-                body=f"Vidarekopplingen till externa nummer för {user.name} stängdes av: {why}.\n"
-                f"Forwarding to outside numbers of {user.name} was suspended: {why}.",
+                body=f"Vidarekopplingen till externa nummer för {user.name} stängdes av: "
+                f"{why_sv}.\nForwarding to outside numbers of {user.name} was suspended: "
+                f"{why_en}.",
                 created_at=now,
             )
         )  # fmt: skip
