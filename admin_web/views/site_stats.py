@@ -18,6 +18,20 @@ from pbx.services.calllog import stats
 
 bp = Blueprint("site_stats", __name__, url_prefix="/stats")
 DEFAULT_DAYS = 30
+# The export's headers, column by column (stats.CSV_COLUMNS' order), and its sections.
+CSV_HEADERS = (
+    "Section", "Name", "Calls", "Answered", "Missed", "Voicemail", "Forwarded",
+    "Average wait (s)", "Longest wait (s)",
+)  # fmt: skip
+SECTION_LABELS = {"total": "All numbers", "number": "Number", "queue": "Queue", "hour": "Hour"}
+
+
+def _csv_words() -> stats.CsvWords:
+    """Headers and section names in the page's language."""
+    return stats.CsvWords(
+        headers=tuple(_(header) for header in CSV_HEADERS),
+        sections={code: _(label) for code, label in SECTION_LABELS.items()},
+    )
 
 
 def _dates(form: Form) -> tuple[date, date] | None:
@@ -56,7 +70,7 @@ def export() -> Any:
     period = _dates(form)
     if period is not None:
         try:
-            text = stats.export_csv(db(), actor(), site_tenant().id, *period)
+            text = stats.export_csv(db(), actor(), site_tenant().id, *period, _csv_words())
         except ValidationError as exc:
             form.fail(exc)
         else:

@@ -111,8 +111,14 @@ def test_statistics_per_number_queue_and_hour(
     assert found.hours[10] == 3 and found.busiest_hour == 10
     whole = stats.call_stats(session, company.id, date(2025, 3, 1), date(2025, 3, 31))
     assert whole.total.total == 4 and whole.hours[13] == 1
-    rows = stats.csv_rows(found)
+    rows = stats.csv_rows(found)  # stored names for scripts unless the reader's words are given
     assert rows[0][:3] == ["section", "name", "calls"] and ["total", "", "3"] == rows[1][:3]
+    words = stats.CsvWords(tuple(h.title() for h in stats.CSV_COLUMNS), {"total": "Alla"})
+    worded = stats.csv_rows(found, words)
+    assert worded[0][:3] == ["Section", "Name", "Calls"] and worded[1][:3] == ["Alla", "", "3"]
+    assert worded[1:] == [["Alla", *rows[1][1:]], *rows[2:]]  # sections not given: stored
+    with pytest.raises(ValueError):
+        stats.csv_rows(found, stats.CsvWords(("section",)))
     other = make_tenant(session)
     assert stats.call_stats(session, other.id, date(2025, 3, 1), date(2025, 3, 31)).total.total == 0
     with pytest.raises(ValidationError):

@@ -5,6 +5,7 @@ where each leads, call statistics with SVG charts and CSV, user import with a pr
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import re
 from datetime import UTC, datetime
@@ -146,13 +147,31 @@ def test_statistics_page_with_svg_and_csv(app: Flask, as_admin: FlaskClient, com
     assert "10:00 – 2" in june  # the busiest hour's bar, titled
     bad = as_admin.get("/stats/?first=2025-02-30")
     assert bad.status_code == 422
-    token = csrf(as_admin, "/stats/")
-    csv = as_admin.post("/stats/export", data={"csrf_token": token, "first": "2020-01-01",
-                                               "last": "2020-12-31"})  # fmt: skip
-    assert csv.mimetype == "text/csv" and "section,name,calls" in csv.text
+    header, *rows = stats_csv(as_admin)
+    assert header == [
+        "Avsnitt", "Namn", "Samtal", "Besvarat", "Missade", "Röstbrevlåda", "Vidarekopplat",
+        "Medelväntetid (s)", "Längsta väntetid (s)",
+    ]  # fmt: skip
+    assert rows[0][:5] == ["Alla nummer", "", "2", "1", "1"]
+    assert [company.main_number, "2"] == next(r for r in rows if r[0] == "Nummer")[1:3]
+    assert [r[1:3] for r in rows if r[0] == "Timme"][10] == ["10", "2"]
+    post(as_admin, "/language", {"lang": "en", "next": "/stats/"}, "/stats/")
+    header, *rows = stats_csv(as_admin)
+    assert header[:4] == ["Section", "Name", "Calls", "Answered"]
+    assert header[-2:] == ["Average wait (s)", "Longest wait (s)"]
+    assert rows[0][0] == "All numbers" and {r[0] for r in rows[1:]} <= {"Number", "Queue", "Hour"}
     with app.extensions["pbx"].unit_of_work() as s:
         stmt = select(AuditEvent).where(AuditEvent.action == "calllog.stats_export")
-        assert s.scalars(stmt).one().tenant_id == company.tenant_id
+        assert {e.tenant_id for e in s.scalars(stmt)} == {company.tenant_id}
+
+
+def stats_csv(client: FlaskClient) -> list[list[str]]:
+    """The June statistics as exported (headers and sections in the page's language)."""
+    token = csrf(client, "/stats/")
+    response = client.post("/stats/export", data={"csrf_token": token, "first": "2021-06-01",
+                                                  "last": "2021-06-30"})  # fmt: skip
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
 
 
 def test_users_get_403_on_statistics(as_user: FlaskClient) -> None:

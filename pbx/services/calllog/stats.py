@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ from storage.models import CallLogEntry, Queue
 LOCAL = ZoneInfo("Europe/Stockholm")
 OUTCOMES = ("answered", "missed", "voicemail", "forwarded")
 MAX_DAYS = 366
+# The CSV export's columns and sections (what a row counts), as stored names.
+CSV_COLUMNS = ("section", "name", "calls", *OUTCOMES, "average_wait_s", "longest_wait_s")
+SECTIONS = ("total", "number", "queue", "hour")
 
 
 @dataclass
@@ -188,27 +192,52 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def csv_rows(stats: CallStats) -> list[list[str]]:
-    """The statistics as CSV rows (English column names, like the call-log export)."""
-    rows = [["section", "name", "calls", *OUTCOMES, "average_wait_s", "longest_wait_s"]]
-    rows.append(["total", "", str(stats.total.total), *(str(stats.total[o]) for o in OUTCOMES),
+@dataclass(frozen=True)
+class CsvWords:
+    """The export's words in the reader's language, given by the web layer (as for the call
+    log's export): one header per column (in CSV_COLUMNS order) and each section's name
+    (SECTIONS). The defaults are the stored names, for scripts."""
+
+    headers: tuple[str, ...] = CSV_COLUMNS
+    sections: Mapping[str, str] = field(default_factory=dict)
+
+    def section(self, code: str) -> str:
+        return self.sections.get(code, code)
+
+
+def csv_rows(stats: CallStats, words: CsvWords | None = None) -> list[list[str]]:
+    """The statistics as CSV rows, headers and section names in `words`."""
+    words = words or CsvWords()
+    if len(words.headers) != len(CSV_COLUMNS):
+        raise ValueError("one header per statistics column")
+    total, number, queue, hour = (words.section(code) for code in SECTIONS)
+    rows = [list(words.headers)]
+    rows.append([total, "", str(stats.total.total), *(str(stats.total[o]) for o in OUTCOMES),
                  "", ""])  # fmt: skip
-    for number, tally in stats.by_number.items():
-        rows.append(["number", number, str(tally.total), *(str(tally[o]) for o in OUTCOMES),
+    for name, tally in stats.by_number.items():
+        rows.append([number, name, str(tally.total), *(str(tally[o]) for o in OUTCOMES),
                      "", ""])  # fmt: skip
     for q in stats.queues:
-        rows.append(["queue", q.name, str(q.calls), str(q.answered), str(q.calls - q.answered),
+        rows.append([queue, q.name, str(q.calls), str(q.answered), str(q.calls - q.answered),
                      "", "", f"{q.average_wait:.1f}", f"{q.longest_wait:.1f}"])  # fmt: skip
     blank = [""] * 6
-    rows += [["hour", f"{h:02d}", str(n), *blank] for h, n in enumerate(stats.hours)]
+    rows += [[hour, f"{h:02d}", str(n), *blank] for h, n in enumerate(stats.hours)]
     return rows
 
 
-def export_csv(session: Session, actor: Actor, tenant_id: int, first: date, last: date) -> str:
-    """The statistics as CSV text; the export is audited like the call log's."""
+def export_csv(
+    session: Session,
+    actor: Actor,
+    tenant_id: int,
+    first: date,
+    last: date,
+    words: CsvWords | None = None,
+) -> str:
+    """The statistics as CSV text in `words` (the reader's language); the export is
+    audited like the call log's."""
     found = call_stats(session, tenant_id, first, last)
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(found))
+    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(found, words))
     audit.record(
         session, actor, "calllog.stats_export", tenant_id=tenant_id,
         new={"first": first.isoformat(), "last": last.isoformat()},
