@@ -10,7 +10,7 @@ It sits above the services and the incident package (it reads from both), beside
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from pbx.services.library.scan import slot_statuses
 from pbx.services.library.slots import audio_status
 from storage.blobs import BlobStore
 from storage.models import (
+    ForwardingBlock,
     ForwardingRule,
     FraudAlert,
     Incident,
@@ -45,12 +46,23 @@ class DecisionDue:
 
 
 @dataclass(frozen=True)
+class BlockedForwarding:
+    """A user whose outside forwarding is suspended (a fraud cap or the containment)."""
+
+    user_id: int
+    name: str
+    since: datetime
+    reason: str  # the stored reason; the site says it in words
+
+
+@dataclass(frozen=True)
 class CompanyFacts:
     missing_messages: int
     external_forwardings: int
     open_alerts: int
     users_without_totp: int
     decisions_due: list[DecisionDue]
+    blocked: list[BlockedForwarding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,19 @@ def company_facts(session: Session, blobs: BlobStore, tenant_id: int) -> Company
         session.scalar(alerts) or 0,
         session.scalar(no_totp) or 0,
         sorted(due, key=lambda d: d.deadline.due),
+        blocked_forwarding(session, tenant_id),
     )
+
+
+def blocked_forwarding(session: Session, tenant_id: int) -> list[BlockedForwarding]:
+    """The company's users whose outside forwarding is suspended now, oldest first."""
+    rows = session.execute(
+        select(ForwardingBlock, User.name)
+        .join(User, User.id == ForwardingBlock.user_id)
+        .where(ForwardingBlock.tenant_id == tenant_id, ForwardingBlock.lifted_at.is_(None))
+        .order_by(ForwardingBlock.created_at, ForwardingBlock.id)
+    )
+    return [BlockedForwarding(b.user_id, name, b.created_at, b.reason) for b, name in rows]
 
 
 def user_facts(session: Session, blobs: BlobStore, user_id: int) -> UserFacts:

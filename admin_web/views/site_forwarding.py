@@ -29,6 +29,7 @@ from admin_web.views.site_common import Form, actor, render_form, site_tenant
 from admin_web.views.site_users import scoped_user
 from pbx.errors import ValidationError
 from pbx.services.accounts.admin import suspend_user
+from pbx.services.fraud.suspension import open_block
 from pbx.services.routing import forwarding, forwarding_review
 from storage.models import Tenant, User
 
@@ -77,6 +78,7 @@ def _page(user: User, tenant: Tenant, endpoint: str, **where: Any) -> Any:
         kinds=forwarding.KINDS,
         editing=form.text("kind"),
         own=user.id == current_account().id,
+        block=open_block(db(), user.id),
     )
 
 
