@@ -170,7 +170,7 @@ FIELD_LABELS: dict[str, str] = {
     "source": "Source",
     "strategy": "Strategy",
     "to": "To",
-    "version_id": "Version",
+    "version": "Version",
     "slug": "Short name",
     "countries": "Countries",
     "days": "Days",
@@ -237,6 +237,10 @@ INCIDENT_WORDS: dict[str, str] = {
     "no_report": "Not reported to IMY",
 }
 WORDS: dict[str, str] = {**VALUE_LABELS, **INCIDENT_WORDS}
+
+# Detail keys kept for the machine, not shown: a message version's database id (the entry
+# also holds its number within the message, `version`, which people know it by).
+HIDDEN_KEYS = frozenset({"version_id"})
 
 # Detail keys whose values are ids of a named kind of object.
 ID_KINDS = {
@@ -323,7 +327,9 @@ class AuditWords:
     def details(self, values: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         if not values:
             return []
-        return [(self.field(k), self.value(k, v)) for k, v in values.items()]
+        return [
+            (self.field(k), self.value(k, v)) for k, v in values.items() if k not in HIDDEN_KEYS
+        ]
 
     def field(self, key: str) -> str:
         return self._(FIELD_LABELS.get(key, key.replace("_", " ").capitalize()))

@@ -164,7 +164,11 @@ def test_rollback_moves_the_pointer_is_audited_and_keeps_every_version(
     assert [(r.version.id, r.current) for r in rows] == [(second.id, False), (first.id, True)]
     event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert event is not None and event.action == "slot.rollback"
-    assert (event.old, event.new) == ({"version_id": second.id}, {"version_id": first.id})
+    # the number in the message (what people know it by) beside the database id
+    assert (event.old, event.new) == (
+        {"version_id": second.id, "version": 2},
+        {"version_id": first.id, "version": 1},
+    )
 
 
 def test_rollback_refuses_lost_audio_and_other_slots_versions(

@@ -162,6 +162,17 @@ def test_rollback_restores_an_older_version_and_is_audited(
     with app.extensions["pbx"].unit_of_work() as s:
         count = s.scalar(select(func.count()).where(AuditEvent.action == "slot.rollback"))
         assert count == 1
+    # Issue 16 item 7: the audit log names the versions by their number in the message (the
+    # entry keeps the database id for the machine), never by the id.
+    newest = versions(app, studio.placed)[-1]  # version 2 of the message, a higher id
+    assert newest > 2
+    for restored in ("Tidigare version av meddelandet återställd", "Message version restored"):
+        if restored.startswith("Message"):
+            english(studio_admin)
+        page = studio_admin.get("/audit?action=slot").get_data(as_text=True)
+        row = next(r for r in page.split("<tr>") if restored in r)
+        assert re.search(r"<td>Version: 2</td>\s*<td>Version: 1</td>", row), row
+        assert f"Version: {newest}<" not in row and "version_id" not in page.lower()
 
 
 def test_versions_are_numbered_per_message_and_lengths_rounded(

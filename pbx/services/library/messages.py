@@ -296,14 +296,15 @@ def restore_version(
         return version
     slot.current_version_id = version.id
     session.flush()
+    numbers = slot_service.version_numbers(session, slot.id)  # what the library pages show
     audit.record(
         session,
         actor,
         "slot.rollback",
         tenant_id=slot.tenant_id,
         target=("slot", slot.id),
-        old={"version_id": old},
-        new={"version_id": version.id},
+        old={"version_id": old, "version": numbers.get(old) if old else None},
+        new={"version_id": version.id, "version": numbers[version.id]},
     )
     return version
 

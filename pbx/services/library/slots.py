@@ -117,16 +117,28 @@ def add_version(
     session.flush()
     old = slot.current_version_id
     slot.current_version_id = version.id
+    numbers = version_numbers(session, slot.id)
     audit.record(
         session,
         actor,
         "slot.audio",
         tenant_id=slot.tenant_id,
         target=("slot", slot.id),
-        old={"version_id": old},
-        new={"version_id": version.id, "source": source},
+        old={"version_id": old, "version": numbers.get(old) if old else None},
+        new={"version_id": version.id, "version": numbers[version.id], "source": source},
     )
     return version
+
+
+def version_numbers(session: Session, slot_id: int) -> dict[int, int]:
+    """Each version's number within its message by id: 1 for the first recording, 2 for the
+    next … (what people know a version by; the id is the database's)."""
+    stmt = (
+        select(MediaVersion.id)
+        .where(MediaVersion.slot_id == slot_id)
+        .order_by(MediaVersion.created_at, MediaVersion.id)
+    )
+    return {ident: number for number, ident in enumerate(session.scalars(stmt), start=1)}
 
 
 @dataclass(frozen=True)
