@@ -105,6 +105,8 @@ def test_scan_contains_and_the_console_shows_it(app: Flask, auth: AuthActions, s
     assert post(client, "/operator/scan", {}).status_code == 302
     page = client.get("/operator/?status=all").get_data(as_text=True)
     assert "spärrgräns" in page and site.world.victim.email in page
+    assert "stoppad automatiskt över spärrgränsen" in page  # the scan's note, in words
+    assert "contained automatically" not in page
     with app.extensions["pbx"].unit_of_work() as s:
         assert forwarding.find_rule(s, site.world.victim.id, "unconditional") is None
     lift = post(client, "/operator/blocks/lift", {"user_id": site.world.victim.id})
@@ -125,6 +127,7 @@ def test_containing_by_hand_asks_for_reauthentication(
     assert "/reauth" in first.headers["Location"]
     auth.reauth(site.operator.password, site.operator.totp or "")
     assert post(client, "/operator/alerts/contain", {"alert_id": alert_id}).status_code == 302
+    assert "stoppad av operatören" in client.get("/operator/?status=contained").text
     dismissed = post(client, "/operator/alerts/dismiss", {"alert_id": alert_id, "note": "x"})
     assert dismissed.status_code == 302  # not open any more: a message, nothing changes
 
