@@ -23,6 +23,7 @@ from admin_web.views.site_common import Form, actor, render_form
 from pbx.incident import forwarding_changes, response
 
 bp = Blueprint("operator_contain", __name__, url_prefix="/operator")
+FILTER = ("since", "until", "tenant", "ip")  # the forwarding changes' filter fields
 no_store(bp)
 
 
@@ -113,9 +114,10 @@ def forwarding() -> Any:
 def revert() -> Response:
     """Undo the ticked changes in one action."""
     ids = [i for i in map(parse_id, request.form.getlist("event_id")) if i is not None]
+    back = url_for("operator_contain.forwarding", **_filter_of(request.form))
     if not ids:
         flash(_("Tick at least one change."), "error")
-        return redirect(url_for("operator_contain.forwarding"))
+        return redirect(back)
     report = response.revert_forwarding(db(), actor(), ids)
     flash(
         _(
@@ -125,4 +127,10 @@ def revert() -> Response:
         ),
         "success",
     )
-    return redirect(url_for("operator_contain.forwarding"))
+    return redirect(back)
+
+
+def _filter_of(values: Any) -> dict[str, str]:
+    """The list's filter the form carried: back to the same window, company and IP."""
+    kept = {name: str(values.get(name, "")).strip() for name in FILTER}
+    return {name: value for name, value in kept.items() if value}

@@ -148,8 +148,11 @@ def test_forwarding_changes_listed_and_reverted(app: Flask, auth: AuthActions, s
                 ip=ATTACKER_IP,
             )
         ]
-    done = post(client, "/operator/forwarding/revert", {"event_id": ids}, "/operator/forwarding")
-    assert done.status_code == 302
+    shown = f"/operator/forwarding?ip={ATTACKER_IP}"
+    done = post(client, "/operator/forwarding/revert", {"event_id": ids, "ip": ATTACKER_IP}, shown)
+    assert done.status_code == 302  # back to the same filtered list
+    assert done.headers["Location"] == f"/operator/forwarding?ip={ATTACKER_IP}"
+    assert f'type="hidden" name="ip" value="{ATTACKER_IP}"' in page  # carried by the form
     with app.extensions["pbx"].unit_of_work() as s:
         assert forwarding.find_rule(s, site.world.victim.id, "unconditional") is None
 
