@@ -104,7 +104,7 @@ def test_takeover_played_contained_reverted_and_recovered(  # type: ignore[no-un
     page.select_option("#f-status", value="contained")
     page.click("form.searchbar button[type=submit]")
     contained = page.locator("table.alerts tbody tr", has_text=VICTIMS[0])
-    assert contained.count() >= 1 and "stoppad" in contained.first.inner_text()
+    assert contained.count() >= 1 and "stoppad automatiskt" in contained.first.inner_text()
     assert "utlandssamtal" in page.inner_text("#suspended-forwarding")  # the reason in words
     visible(page)
     screenshot(page, "demo-takeover-contained")
@@ -129,6 +129,7 @@ def test_takeover_played_contained_reverted_and_recovered(  # type: ignore[no-un
     page.click("form:has(input[name=event_id]) button[type=submit]")
     confirm(page, *operator)
     page.wait_for_selector(".flash-success:has-text('regler återställda')")
+    assert page.input_value("#f-ip") == ATTACKER_IP  # back to the same filtered list
     screenshot(page, "demo-takeover-reverted")
     assert rules_of(app, erik_id) == before
     with app.extensions["pbx"].unit_of_work() as s:
@@ -160,6 +161,7 @@ def test_takeover_played_contained_reverted_and_recovered(  # type: ignore[no-un
     page.wait_for_selector("#letter-preview")
     assert f"Brevet går till {len(rows)} uppringare" in page.inner_text("#letter-confirm")
     assert page.locator("#send-letters").count() == 1  # previewed, not sent
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "demo-takeover-letters")
 
     # The company's admin: the start page names the victim and leads to their forwarding.
