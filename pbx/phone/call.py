@@ -162,6 +162,7 @@ class EngineCall:
         self._started = 0.0
         self._task: asyncio.Task[None] | None = None
         self._gone = False  # the far end hung up or cancelled: nothing more is sent to it
+        self._winding_down = False  # the worker is stopping: end once the engine has heard
 
     @property
     def call_id(self) -> str:
@@ -264,6 +265,8 @@ class EngineCall:
                 lambda session, blobs: self._feed(session, blobs, events)
             )
         self._perform(ops)
+        if self._winding_down:
+            self.end(503, "Service Unavailable")
 
     def _stop_recording(self, at: float) -> AudioReceived:
         take, self._recording = self._recording, None
@@ -347,6 +350,16 @@ class EngineCall:
             return
         self._gone = True
         self.endpoint.stop()  # nobody listens any more: what was queued need not play out
+        self.post(Hangup(at=self.clock()))
+
+    def wind_down(self) -> None:
+        """The worker is stopping: the engine hears a hang-up first, so what is being
+        recorded is kept and the call log gets its row; then the caller gets our BYE (or a
+        503 when never answered). Unlike `_far_end_gone`, the far end is still there."""
+        if self.ended:
+            return
+        self._winding_down = True
+        self.endpoint.stop()
         self.post(Hangup(at=self.clock()))
 
     def end(self, status: int = 480, reason: str = "Temporarily Unavailable") -> None:

@@ -17,6 +17,7 @@ engine's and the services', reached through the `Switchboard`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -99,8 +100,16 @@ class PhoneWorker:
         await self.transport.start()
         self.callbacks.start()
 
-    async def close(self) -> None:
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop: callbacks first, then every call is wound down through the engine (its
+        voicemail kept, its call-log row written, a BYE sent); a call still open after
+        `grace_seconds` (a database that does not answer) is ended without the engine."""
         await self.callbacks.close()
+        for call in list(self.calls.values()):
+            call.wind_down()
+        deadline = asyncio.get_running_loop().time() + grace_seconds
+        while self.calls and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         for call in list(self.calls.values()):
             call.end(503, "Service Unavailable")
         await self.transport.close()

@@ -6,6 +6,7 @@ call log says what happened."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import wave
 from pathlib import Path
@@ -167,3 +168,43 @@ def _check_voicemail(world: PhoneWorld, said: np.ndarray) -> None:
     assert abs(len(pcm) / 8000 - 3.0) <= 0.3 and abs(message.duration_ms - 3000) <= 300
     assert np.count_nonzero(frame_rms(pcm) > 500) > 50  # energy: speech, not silence
     assert similarity(pcm[:8000], said) >= 0.9
+
+
+def test_a_worker_stopped_mid_message_keeps_it_and_hangs_up(
+    world: PhoneWorld, tmp_path: Path
+) -> None:
+    """A worker stopped (a deploy, SIGTERM) while a caller leaves a message: the engine hears
+    the hang-up first, so the message so far is kept and the call log has its row, and the
+    caller gets the switchboard's BYE instead of silence."""
+    said = pcm_of(4.0, seed=22)
+    pcap = tmp_path / "message.pcap"
+    write_pcap(pcap, pcmu_packets(said), sport=PCAP_SOURCE_PORT, dport=10000)
+    beep_ends = seconds("welcome") + seconds("main") + MENU_TIMEOUT + seconds("greeting") + 0.4
+    steps = s.scenario(
+        "stopped", s.invite(MAIN, CALLER), s.answered(MAIN, CALLER),
+        s.pause(int((beep_ends + 0.6) * 1000)), s.stream(pcap), s.expect_bye(),
+    )  # fmt: skip
+
+    async def scenario() -> None:
+        worker = world.worker()
+        await worker.start()
+        closed = False
+        try:
+            call = asyncio.create_task(
+                sipp(steps, tmp_path, worker.port, local_port=world.trunk_port)
+            )
+            await asyncio.sleep(beep_ends + 0.6 + 2.0)  # two seconds of the message spoken
+            await worker.close()
+            closed = True
+            await call  # SIPp fails unless the BYE came
+        finally:
+            if not closed:
+                await worker.close()
+
+    run(scenario(), 60)
+    with world.session() as session:
+        fresh = [m for m in session.scalars(select(VoicemailMessage)) if m.caller == CALLER]
+        rows = list(session.scalars(select(CallLogEntry).where(CallLogEntry.caller == CALLER)))
+    assert len(fresh) == 1 and 1200 <= fresh[0].duration_ms <= 2800, fresh
+    legs = sorted((r.leg, r.disposition) for r in rows)
+    assert legs[0] == (1, "voicemail"), legs  # the call itself: it ended in the mailbox
