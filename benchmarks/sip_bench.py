@@ -213,6 +213,17 @@ def voicemails(work: Path) -> int:
         return int(db.execute("select count(*) from voicemail_messages").fetchone()[0])
 
 
+def settled_voicemails(work: Path) -> int:
+    """The voicemail count once it has stopped growing for a second (at most 10 s)."""
+    count, deadline = voicemails(work), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        if (now := voicemails(work)) == count:
+            break
+        count = now
+    return count
+
+
 def free_ports(count: int) -> int:
     """A port with the next count-1 free too (the edge's, then its workers')."""
     while True:
@@ -278,7 +289,7 @@ def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> d
         sipp(work, port, 1, 1000)  # warm-up: prompts spoken once, snapshot built
         if workers > 1:
             sipp(work, port, workers - 1, 1000)  # every worker speaks its prompts once
-        before_vm = voicemails(work)
+        before_vm = settled_voicemails(work)  # the warm-up calls' boxes, written after BYE
         cpu0 = sum(cpu_seconds(p) for p in pids)
         edge0 = family_cpu(edge) if edge else 0.0
         wall = time.perf_counter()
@@ -298,7 +309,7 @@ def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> d
     return {
         "calls": calls,
         "failed": failed(output),
-        "voicemails": voicemails(work) - before_vm,
+        "voicemails": settled_voicemails(work) - before_vm,
         "cpu_ms_per_call_second": 1000 * cpu / (calls * CALL_SECONDS),
         "late_20ms_pct": 100 * figures["frames_late_20ms"] / sent,
         "late_40ms_pct": 100 * figures["frames_late_40ms"] / sent,
