@@ -119,15 +119,20 @@ def revert() -> Response:
         flash(_("Tick at least one change."), "error")
         return redirect(back)
     report = response.revert_forwarding(db(), actor(), ids)
-    flash(
-        _(
-            "%(n)s rule(s) put back; %(skipped)s left alone (changed again since).",
-            n=len(report.reverted),
-            skipped=len(report.skipped),
-        ),
-        "success",
-    )
+    flash(_reverted_text(len(report.reverted), len(report.skipped)), "success")
     return redirect(back)
+
+
+def _reverted_text(reverted: int, skipped: int) -> str:
+    put_back = ngettext("%(n)s rule put back.", "%(n)s rules put back.", reverted)
+    if not skipped:
+        return put_back
+    left = ngettext(
+        "%(n)s left alone (changed again since).",
+        "%(n)s left alone (changed again since).",
+        skipped,
+    )
+    return f"{put_back} {left}"
 
 
 def _filter_of(values: Any) -> dict[str, str]:

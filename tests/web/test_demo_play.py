@@ -78,7 +78,7 @@ def test_the_takeover_is_played_and_the_scan_finds_it(demo_app: Flask) -> None:
     played = post(client, "/operator/demo/breach", {})
     assert played.status_code == 302
     console = client.get("/operator/").text
-    assert "203.0.113.66" in console and "Kör bedrägeriskanningen" in console
+    assert "203.0.113.66" in console and "Kör bedrägerikontrollen" in console
     assert post(client, "/operator/scan", {}).status_code == 302
     with demo_app.extensions["pbx"].unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(FraudAlert)) > 0

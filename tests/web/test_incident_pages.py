@@ -153,6 +153,8 @@ def test_forwarding_changes_listed_and_reverted(app: Flask, auth: AuthActions, s
     assert done.status_code == 302  # back to the same filtered list
     assert done.headers["Location"] == f"/operator/forwarding?ip={ATTACKER_IP}"
     assert f'type="hidden" name="ip" value="{ATTACKER_IP}"' in page  # carried by the form
+    said = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert len(ids) == 2 and "2 regler återställda." in said and "orörd" not in said
     with app.extensions["pbx"].unit_of_work() as s:
         assert forwarding.find_rule(s, site.world.victim.id, "unconditional") is None
 
