@@ -15,17 +15,19 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fixtures.demo import load_demo
+from pbx.incident.scan import contain_alert
 from pbx.services.calllog.entries import write_entries
 from pbx.services.calls import live as live_calls
 from pbx.services.calls.live import PhoneEvent
-from pbx.services.common.actor import Actor
+from pbx.services.common.actor import SYSTEM, Actor
 from pbx.services.common.scope import tenant_by_slug
 from pbx.services.library import messages as library
-from storage.models import FraudAlert, Tenant, User
-from tests.library_media import silent_wav
+from storage.models import ForwardingRule, FraudAlert, Tenant, User
+from tests.library_media import silent_wav, speech_wav
 from tests.web.accounts import make_account
 from tests.web.conftest import AuthActions, csrf_token
 from tests.web.route_walk import NOT_OBJECT_ARGS, VALUES, ids_owned_by, model_for, object_rules
@@ -57,6 +59,7 @@ def demo_people(app: Flask) -> dict[str, Any]:
         }
         _calls_in_every_state(s, runtime, tenant, people["admin"][0])
         _refused_leg_and_fraud_alert(s, tenant, people["user"][0])
+        _contained_account(s, tenant, {people[role][0].id for role in ("admin", "user")})
         people["ids"] = _ids(s, app, tenant.id, people["user"][0].id)
     return people
 
@@ -82,6 +85,10 @@ def _calls_in_every_state(s: Session, runtime: Any, tenant: Tenant, admin: User)
         silent = feed(silent, "dtmf", "#", audio=silent_wav())
     service = feed(live_calls.dial_service(s, blobs, me, admin), "dtmf", "4")
     feed(service, "hangup")
+    # A message with two versions, the first restored (the audit log names versions).
+    first = library.save_audio(s, blobs, me, slot, speech_wav(seed=1))
+    library.save_audio(s, blobs, me, slot, speech_wav(seed=2))
+    library.restore_version(s, blobs, me, slot, first.id)
 
 
 def _refused_leg_and_fraud_alert(s: Session, tenant: Tenant, user: User) -> None:
@@ -99,6 +106,29 @@ def _refused_leg_and_fraud_alert(s: Session, tenant: Tenant, user: User) -> None
         )
     )  # fmt: skip
     s.flush()
+
+
+def _contained_account(s: Session, tenant: Tenant, walkers: set[int]) -> None:
+    """A demo user over a hard cap, contained (the console's suspension and its reason, the
+    audit log's containment): one with outside forwarding, not one the walk signs in as."""
+    outside = select(ForwardingRule.user_id).where(
+        ForwardingRule.destination_kind == "external", ForwardingRule.active.is_(True)
+    )
+    user = s.scalars(
+        select(User)
+        .where(User.tenant_id == tenant.id, User.id.in_(outside), User.id.not_in(walkers))
+        .order_by(User.id)
+    ).first()
+    assert user is not None, "the demo company has someone forwarding to an outside number"
+    at = datetime.now(UTC) - timedelta(hours=2)
+    alert = FraudAlert(
+        rule="intl_legs_user_hour", hard_cap=True, tenant_id=tenant.id, user_id=user.id,
+        window_start=at, window_end=at + timedelta(hours=1), value=20.0, threshold=15.0,
+        unit="legs", details={}, dedupe_key=f"walk-contained-{tenant.id}", status="open",
+    )  # fmt: skip
+    s.add(alert)
+    s.flush()
+    contain_alert(s, None, SYSTEM, alert)
 
 
 def _demo_user(s: Session, tenant_id: int) -> tuple[User, str, str | None]:

@@ -169,3 +169,10 @@ def test_no_internal_code_on_any_page(app: Flask, people: dict[str, Any], langua
         assert "Nekat" in shown["admin", "/calls/"]
         assert "vidarekopplade samtal" in shown["operator", "/operator/"]
         assert COMPANIES[0].name in shown["operator", "/operator/"]
+    # the contained account's reason (stored with the rule's code) and the restored version
+    why = {
+        "sv": "20 utlandssamtal på en timme från en användare (gränsen är 15)",
+        "en": "20 calls abroad in one hour from one user (the limit is 15)",
+    }[language]
+    assert why in shown["operator", "/operator/"] and why in shown["operator", "/audit"]
+    assert "Version: 2 Version: 1" in shown["admin", "/audit"]
