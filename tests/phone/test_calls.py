@@ -109,18 +109,31 @@ def test_prompts_keys_and_barge_in(world: PhoneWorld, tmp_path: Path) -> None:
     ]
 
 
+#: No key pressed: the menu times out to Anna's box; her greeting and the beep end here.
+BEEP_ENDS = seconds("welcome") + seconds("main") + MENU_TIMEOUT + seconds("greeting") + 0.4
+
+
+def spoken_message(tmp: Path, length: float, seed: int) -> tuple[np.ndarray, Path]:
+    """Speech-like audio and the pcap of it as RTP that SIPp streams."""
+    said = pcm_of(length, seed=seed)
+    pcap = tmp / "message.pcap"
+    write_pcap(pcap, pcmu_packets(said), sport=PCAP_SOURCE_PORT, dport=10000)
+    return said, pcap
+
+
+def after_the_beep(pcap: Path) -> tuple[str, ...]:
+    """The trunk calls the main number, waits out the menu and the greeting, then speaks."""
+    return (
+        s.invite(MAIN, CALLER), s.answered(MAIN, CALLER),
+        s.pause(int((BEEP_ENDS + 0.6) * 1000)), s.stream(pcap),
+    )  # fmt: skip
+
+
 def test_menu_timeout_then_voicemail_left_by_rtp(world: PhoneWorld, tmp_path: Path) -> None:
     """No key: the menu's timeout (from the end of its prompt) sends the call to Anna, who
     has no phone: her greeting, the beep, then 3 s of speech as RTP become a voicemail."""
-    said = pcm_of(3.0, seed=21)
-    pcap = tmp_path / "message.pcap"
-    write_pcap(pcap, pcmu_packets(said), sport=PCAP_SOURCE_PORT, dport=10000)
-    beep_ends = seconds("welcome") + seconds("main") + MENU_TIMEOUT + seconds("greeting") + 0.4
-    steps = s.scenario(
-        "voicemail", s.invite(MAIN, CALLER), s.answered(MAIN, CALLER),
-        s.pause(int((beep_ends + 0.6) * 1000)), s.stream(pcap),
-        s.pause(3300), s.bye(MAIN, CALLER, 2),
-    )  # fmt: skip
+    said, pcap = spoken_message(tmp_path, 3.0, seed=21)
+    steps = s.scenario("voicemail", *after_the_beep(pcap), s.pause(3300), s.bye(MAIN, CALLER, 2))
 
     async def scenario() -> list[Packet]:
         worker = world.worker()
@@ -176,14 +189,8 @@ def test_a_worker_stopped_mid_message_keeps_it_and_hangs_up(
     """A worker stopped (a deploy, SIGTERM) while a caller leaves a message: the engine hears
     the hang-up first, so the message so far is kept and the call log has its row, and the
     caller gets the switchboard's BYE instead of silence."""
-    said = pcm_of(4.0, seed=22)
-    pcap = tmp_path / "message.pcap"
-    write_pcap(pcap, pcmu_packets(said), sport=PCAP_SOURCE_PORT, dport=10000)
-    beep_ends = seconds("welcome") + seconds("main") + MENU_TIMEOUT + seconds("greeting") + 0.4
-    steps = s.scenario(
-        "stopped", s.invite(MAIN, CALLER), s.answered(MAIN, CALLER),
-        s.pause(int((beep_ends + 0.6) * 1000)), s.stream(pcap), s.expect_bye(),
-    )  # fmt: skip
+    _, pcap = spoken_message(tmp_path, 4.0, seed=22)
+    steps = s.scenario("stopped", *after_the_beep(pcap), s.expect_bye())
 
     async def scenario() -> None:
         worker = world.worker()
@@ -193,7 +200,7 @@ def test_a_worker_stopped_mid_message_keeps_it_and_hangs_up(
             call = asyncio.create_task(
                 sipp(steps, tmp_path, worker.port, local_port=world.trunk_port)
             )
-            await asyncio.sleep(beep_ends + 0.6 + 2.0)  # two seconds of the message spoken
+            await asyncio.sleep(BEEP_ENDS + 0.6 + 2.0)  # two seconds of the message spoken
             await worker.close()
             closed = True
             await call  # SIPp fails unless the BYE came
