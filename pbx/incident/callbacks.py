@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied
 from pbx.incident.callers import local
+from pbx.policies import spreadsheet
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.blobs import BlobStore
@@ -105,10 +106,10 @@ def to_csv(rows: Iterable[CallBack]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow(
+        writer.writerow(spreadsheet.row(
             (r.user_name, r.extension, r.caller, local(r.received_at), r.seconds,
              "yes" if r.heard else "no")
-        )  # fmt: skip
+        ))  # fmt: skip
     return out.getvalue()
 
 

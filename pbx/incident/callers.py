@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from pbx.errors import ValidationError
+from pbx.policies import spreadsheet
 from pbx.policies.fraud_rules import ZONE
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
@@ -96,7 +97,9 @@ def to_csv(callers: Iterable[AffectedCaller]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for caller in callers:
-        writer.writerow((caller.number, caller.calls, local(caller.first), local(caller.last)))
+        writer.writerow(
+            spreadsheet.row((caller.number, caller.calls, local(caller.first), local(caller.last)))
+        )
     return out.getvalue()
 
 

@@ -119,6 +119,12 @@ def test_statistics_per_number_queue_and_hour(
     assert worded[1:] == [["Alla", *rows[1][1:]], *rows[2:]]  # sections not given: stored
     with pytest.raises(ValueError):
         stats.csv_rows(found, stats.CsvWords(("section",)))
+    named.name = '=HYPERLINK("https://evil.invalid")'  # a queue named like a formula
+    session.flush()
+    quoted = stats.csv_rows(
+        stats.call_stats(session, company.id, date(2025, 3, 4), date(2025, 3, 4))
+    )
+    assert ["queue", "'" + named.name] in [r[:2] for r in quoted]  # not run when opened
     other = make_tenant(session)
     assert stats.call_stats(session, other.id, date(2025, 3, 1), date(2025, 3, 31)).total.total == 0
     with pytest.raises(ValidationError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from pbx.errors import PermissionDenied, ValidationError
+from pbx.policies import spreadsheet
 from pbx.services.audit import log as audit
 from pbx.services.calllog.query import CallFilter, filtered, visible_calls
 from pbx.services.common.actor import Actor
@@ -34,8 +34,6 @@ EXPORT_COLUMNS = (
     "call_id",
     "leg",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 @dataclass(frozen=True)
@@ -51,21 +49,8 @@ class CsvWords:
         cells = []
         for column in EXPORT_COLUMNS:
             value = getattr(entry, column)
-            cells.append(_cell(self.values.get(column, {}).get(value, value)))
+            cells.append(spreadsheet.cell(self.values.get(column, {}).get(value, value)))
         return cells
-
-
-def _cell(value: object) -> str:
-    """CSV-injection guard: a cell a spreadsheet would run as a formula gets a leading quote
-    (a valid E.164 number keeps its + : it is data a spreadsheet shows as a number). An
-    empty value is an empty cell; 0 (the first leg) stays 0."""
-    if isinstance(value, datetime):
-        text = value.isoformat()
-    else:
-        text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _E164.match(text):
-        return "'" + text
-    return text
 
 
 def export_csv(

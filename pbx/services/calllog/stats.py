@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pbx.errors import ValidationError
+from pbx.policies import spreadsheet
 from pbx.services.audit import log as audit
 from pbx.services.common.actor import Actor
 from storage.models import CallLogEntry, Queue
@@ -222,7 +223,7 @@ def csv_rows(stats: CallStats, words: CsvWords | None = None) -> list[list[str]]
                      "", "", f"{q.average_wait:.1f}", f"{q.longest_wait:.1f}"])  # fmt: skip
     blank = [""] * 6
     rows += [[hour, f"{h:02d}", str(n), *blank] for h, n in enumerate(stats.hours)]
-    return rows
+    return [spreadsheet.row(r) for r in rows]  # a queue may be named like a formula
 
 
 def export_csv(
