@@ -175,6 +175,8 @@ FIELD_LABELS: dict[str, str] = {
     "countries": "Countries",
     "days": "Days",
     "reason": "Reason",
+    "step": "Step",
+    "failures": "Failed attempts in a row",
     "status": "Status",
     "timeout_seconds": "Timeout (seconds)",
     "max_retries": "Invalid keys",
@@ -236,7 +238,19 @@ INCIDENT_WORDS: dict[str, str] = {
     "report": "Reported to IMY",
     "no_report": "Not reported to IMY",
 }
-WORDS: dict[str, str] = {**VALUE_LABELS, **INCIDENT_WORDS}
+# A failed login's step and reason (pbx.services.accounts.login).
+LOGIN_WORDS: dict[str, str] = {
+    "password": "Password",
+    "totp": "Two-factor code",
+    "recovery_code": "Recovery code",
+    "wrong_password": "Wrong password",
+    "unknown": "No account with that address",
+    "not_enrolled": "Two-factor authentication not set up",
+    "wrong_code": "Wrong code",
+    "totp_unreadable": "The code could not be read",
+    "code_reused": "The code had been used already",
+}
+WORDS: dict[str, str] = {**VALUE_LABELS, **INCIDENT_WORDS, **LOGIN_WORDS}
 
 # Detail keys kept for the machine, not shown: a message version's database id (the entry
 # also holds its number within the message, `version`, which people know it by).

@@ -49,6 +49,9 @@ def test_login_success_and_failure_are_audited_with_ip(client: FlaskClient, uow,
     assert success.tenant_id == admin.tenant_id
     assert abs(success.occurred_at - datetime.now(UTC)) < timedelta(minutes=1)
     assert success.occurred_at.tzinfo is not None
+    page = client.get("/audit").get_data(as_text=True)  # the admin reads it in words
+    assert "Fel lösenord" in page and "Misslyckade försök i rad" in page
+    assert "wrong_password" not in page and "failures" not in page
 
 
 def test_company_admin_reads_only_their_company(app: Flask, uow) -> None:
