@@ -19,6 +19,10 @@ with 2 workers to the largest with 1 is printed at the end.
 
     .venv/bin/python benchmarks/sip_bench.py [--calls 100,300,500] [--keep DIR]
     .venv/bin/python benchmarks/sip_bench.py --via-kamailio --workers 1,2 --calls 200,400
+    .venv/bin/python benchmarks/sip_bench.py --via-kamailio --workers 1,2 --worker-cpu 0.35 ...
+
+`--worker-cpu` gives every worker a CPU budget of its own (a cgroup each): the way to compare
+1 and 2 workers on a small machine whose cores SIPp and Kamailio need too.
 """
 
 from __future__ import annotations
@@ -283,8 +287,55 @@ def family_cpu(pid: int) -> float:
     return total
 
 
-def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> dict[str, float]:
+CPU_CGROUPS = Path("/sys/fs/cgroup/cpu")  # cgroup v1's cpu controller (root only)
+QUOTA_PERIOD_US = 10_000  # short periods: a worker over its budget waits ms, not 100 ms
+
+
+def cap_cpu(pids: list[int], share: float) -> list[Path]:
+    """Give each worker process a CPU budget of its own (`share` of one core, CFS quota), as
+    if each ran on a small machine of its own. On a 2-core box that SIPp and Kamailio share,
+    this is what lets 1 and 2 workers be compared: uncapped, two workers compete with the
+    load generator for the same two cores."""
+    groups = []
+    for n, pid in enumerate(pids, 1):
+        group = CPU_CGROUPS / f"vaxel-bench-worker-{n}"
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text(str(QUOTA_PERIOD_US))
+        (group / "cpu.cfs_quota_us").write_text(str(int(share * QUOTA_PERIOD_US)))
+        # Within its budget a worker goes before SIPp's hundreds of threads, as it would on
+        # a machine of its own (the quota is a ceiling; the weight makes it a floor too).
+        (group / "cpu.shares").write_text("65536")
+        (group / "cgroup.procs").write_text(str(pid))  # the process and all its threads
+        groups.append(group)
+    return groups
+
+
+def throttled_ms(groups: list[Path]) -> float:
+    """How long the workers were held back by their budget (summed)."""
+    total = 0
+    for group in groups:
+        for line in (group / "cpu.stat").read_text().splitlines():
+            if line.startswith("throttled_time "):
+                total += int(line.split()[1])
+    return total / 1e6
+
+
+def release(groups: list[Path]) -> None:
+    for group in groups:
+        for _ in range(50):  # the processes leave the group when they exit
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def round_of(
+    work: Path, env: dict[str, str], calls: int, workers: int = 0, cpu_share: float = 0.0
+) -> dict[str, float]:
     process, port, pids, edge, stats = start(work, env, calls, workers)
+    groups = cap_cpu(pids, cpu_share) if cpu_share else []
+    throttled0 = throttled_ms(groups)
     try:
         sipp(work, port, 1, 1000)  # warm-up: prompts spoken once, snapshot built
         if workers > 1:
@@ -297,9 +348,11 @@ def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> d
         wall = time.perf_counter() - wall
         cpu = sum(cpu_seconds(p) for p in pids) - cpu0
         edge_cpu = family_cpu(edge) - edge0 if edge else 0.0
+        throttled = throttled_ms(groups) - throttled0
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(120)
+        release(groups)
     loaded = [json.loads(path.read_text())["media"] for path in stats]
     summed = ("frames_sent", "frames_late_20ms", "frames_late_40ms", "ticks_skipped")
     figures = {k: sum(f[k] for f in loaded) for k in summed}
@@ -320,19 +373,23 @@ def round_of(work: Path, env: dict[str, str], calls: int, workers: int = 0) -> d
         "wall_s": wall,
         "edge_cpu_ms_per_call_second": 1000 * edge_cpu / (calls * CALL_SECONDS),
         "load_1min": os.getloadavg()[0],
+        "throttled_ms": throttled,
     }
 
 
 HEADER = ("calls", "failed", "voicemails", "cpu_ms_per_call_second", "late_20ms_pct",
           "late_40ms_pct", "max_late_ms", "ticks_skipped", "invite_200_p50_ms",
-          "invite_200_p99_ms", "wall_s", "edge_cpu_ms_per_call_second", "load_1min")  # fmt: skip
+          "invite_200_p99_ms", "wall_s", "edge_cpu_ms_per_call_second", "load_1min",
+          "throttled_ms")  # fmt: skip
 
 
-def series(work: Path, env: dict[str, str], counts: list[int], workers: int) -> int:
+def series(
+    work: Path, env: dict[str, str], counts: list[int], workers: int, cpu_share: float = 0.0
+) -> int:
     """Rounds of growing N; the largest that held p99 lateness <= 20 ms with none failed."""
     best = 0
     for calls in counts:
-        row = round_of(work, env, calls, workers)
+        row = round_of(work, env, calls, workers, cpu_share)
         print(" | ".join(f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k])
                          for k in HEADER), flush=True)  # fmt: skip
         if row["failed"] == 0 and row["late_20ms_pct"] <= 1.0:
@@ -347,6 +404,9 @@ def main() -> None:
     parser.add_argument("--via-kamailio", action="store_true",
                         help="Call through the Kamailio edge in front of the workers.")  # fmt: skip
     parser.add_argument("--workers", default="1", help="With --via-kamailio: e.g. 1,2.")
+    parser.add_argument("--worker-cpu", type=float, default=0.0,
+                        help="Cap each worker at this share of one core (e.g. 0.35; root, "
+                             "cgroup v1 cpu controller).")  # fmt: skip
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="sip-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -355,14 +415,14 @@ def main() -> None:
     if not args.via_kamailio:
         print(f"work dir {work}; worker: pbx phone serve (SQLite); SIPp as the trunk")
         print(" | ".join(HEADER))
-        best = series(work, env, counts, 0)
+        best = series(work, env, counts, 0, args.worker_cpu)
         print(f"largest N with p99 lateness <= 20 ms and 0 failed calls: {best}")
         return
     found = {}
     for workers in [int(n) for n in args.workers.split(",")]:
         print(f"work dir {work}; {workers} worker(s) behind Kamailio (SQLite); SIPp as the trunk")
         print(" | ".join(HEADER))
-        found[workers] = series(work, env, counts, workers)
+        found[workers] = series(work, env, counts, workers, args.worker_cpu)
         print(f"{workers} worker(s): largest N with p99 lateness <= 20 ms, 0 failed: "
               f"{found[workers]}", flush=True)  # fmt: skip
     if found.get(1) and 2 in found:
