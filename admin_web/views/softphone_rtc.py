@@ -26,7 +26,7 @@ from admin_web.views import softphone
 from admin_web.views.media_support import blobs
 from admin_web.views.site_common import site_tenant
 from admin_web.webrtc import board, hub
-from pbx.errors import PbxError
+from pbx.errors import Conflict, PbxError
 from pbx.phone.switchboard import Switchboard
 from pbx.services.calls import live as live_calls
 from pbx.services.calls import testcall
@@ -113,6 +113,8 @@ def _connect(key: str, line: Line, switchboard: Switchboard, offer: str) -> Any:
         answer = hub().connect(key, line, switchboard, offer)
     except CallAlreadyConnected:
         return jsonify(error=gettext("The call is already connected in another window.")), 409
+    except Conflict:  # answered meanwhile by another window, perhaps in another web process
+        return jsonify(error=gettext("The call is no longer ringing.")), 409
     except (ValueError, TimeoutError):
         return jsonify(error=gettext("The connection could not be set up.")), 400
     return jsonify(answer={"type": "answer", "sdp": answer}, call=key)

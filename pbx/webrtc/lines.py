@@ -94,9 +94,10 @@ class LiveLine:
     answer_first: bool  # the switchboard called: connecting answers it
 
     def begin(self, session: Session, blobs: BlobStore) -> Turn:
-        call = live.load(session, self.actor, self.token)
         if self.answer_first:
-            call = live.feed(session, blobs, self.actor, call, PhoneEvent("answer"))
+            call = live.answer(session, blobs, self.actor, self.token)
+        else:
+            call = live.load(session, self.actor, self.token)
         return self._turn(session, blobs, call)
 
     def feed(

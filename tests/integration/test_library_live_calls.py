@@ -4,11 +4,12 @@ calls the user's own number and records a message) and 333 (5 record, 0 end, 4 l
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.errors import Conflict, NotFound, ValidationError
 from pbx.media.audio import duration_ms, normalise_audio
@@ -18,6 +19,7 @@ from pbx.services.common.actor import Actor
 from pbx.services.library import messages as library
 from pbx.services.people import greetings
 from storage.blobs import FileBlobStore
+from storage.db import begin_for_writing
 from storage.models import CallLogEntry, LiveCall, LiveCallTake, MessageSlot, Tenant, User
 from tests.builders import make_tenant, make_user
 from tests.library_media import encode, silent_wav, speech_wav
@@ -238,3 +240,37 @@ def test_a_call_a_real_phone_carries_takes_no_events_from_the_browser(
         with pytest.raises(Conflict):
             live_calls.feed(session, file_blobs, me, call, PhoneEvent("answer"))
         assert call.state == state and call.status == status
+
+
+def test_two_windows_answering_at_once_one_gets_the_call(
+    session_factory: sessionmaker[Session], file_blobs: FileBlobStore
+) -> None:
+    """Two windows (perhaps in two web processes) answer the same ringing call at once: the
+    first holds the call's row until its unit of work ends; the second then finds the call
+    answered and gets a Conflict, not a second connection recording the same message."""
+    with session_factory() as s, s.begin():
+        tenant = make_tenant(s)
+        owner = make_user(s, tenant, role="company_admin", mobile="+46735550102")
+        me = actor_of(owner)
+        slot = library.create_message(s, me, tenant, kind="welcome", name="Hej", script_text="Hej!")
+        token = live_calls.start_callback(s, file_blobs, me, owner, slot, "+46735550102").id
+    outcome: list[str] = []
+
+    def second_window() -> None:
+        with session_factory() as s, s.begin():
+            begin_for_writing(s)
+            try:
+                live_calls.answer(s, file_blobs, me, token)
+                outcome.append("answered")
+            except Conflict:
+                outcome.append("conflict")
+
+    with session_factory() as first, first.begin():
+        begin_for_writing(first)
+        assert live_calls.answer(first, file_blobs, me, token).status == "active"
+        other = threading.Thread(target=second_window)
+        other.start()
+        other.join(0.5)
+        assert other.is_alive() and outcome == []  # it waits for the first to finish
+    other.join(10)
+    assert outcome == ["conflict"]

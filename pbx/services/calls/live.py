@@ -133,13 +133,25 @@ def dial_service(session: Session, blobs: BlobStore, actor: Actor, user: User) -
     return _after(session, blobs, actor, call, snapshot, (state, actions))
 
 
-def load(session: Session, actor: Actor, token: str) -> LiveCall:
+def load(session: Session, actor: Actor, token: str, lock: bool = False) -> LiveCall:
     """The actor's own call by its token; anyone else's (or none) is NotFound. The command
-    line (the system) answers any call by its token, as the phone it rings."""
-    call = session.get(LiveCall, token) if isinstance(token, str) and len(token) == 32 else None
+    line (the system) answers any call by its token, as the phone it rings. `lock`: the row
+    is held until the unit of work ends (SELECT ... FOR UPDATE where the database has it)."""
+    valid = isinstance(token, str) and len(token) == 32
+    call = session.get(LiveCall, token, with_for_update=lock) if valid else None
     if call is None or (call.user_id != actor.user_id and actor.role != "system"):
         raise NotFound("no such call")
     return call
+
+
+def answer(session: Session, blobs: BlobStore, actor: Actor, token: str) -> LiveCall:
+    """Answer the switchboard's ringing call (a page's softphone). The row is locked first,
+    so of two windows or two web processes answering at once, one gets the call and the
+    other a Conflict: a call is carried by one connection."""
+    call = load(session, actor, token, lock=True)
+    if call.status != "ringing":
+        raise Conflict("The call is no longer ringing.", code="not_ringing")
+    return feed(session, blobs, actor, call, PhoneEvent("answer"))
 
 
 def ringing_for(session: Session, user: User) -> LiveCall | None:
