@@ -5,29 +5,17 @@ again while the recovery table still counts what was lost."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from fixtures.demo import load_demo
 from pbx.services.common.scope import tenant_by_slug
 from tests.browser.conftest import screenshot
 from tests.browser.library_browser import sign_in
-from tests.web.accounts import build_app, make_account
+from tests.web.accounts import make_account
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The demo site (PBX_MODE=demo) with the demo companies."""
-    application = build_app(db_url, tmp_path / "data", mode="demo")
-    load_demo(application.extensions["pbx"], calls_per_day=2)
-    yield application
-    application.extensions["pbx"].close()
 
 
 def test_backup_fault_played_seen_and_restored(app: Flask, live_server: str, browser_page: Any):  # type: ignore[no-untyped-def]
