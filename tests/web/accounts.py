@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,19 @@ def test_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
 
 def build_app(db_url: str, data_dir: Path, **overrides: Any) -> Flask:
     return create_app(test_settings(db_url, data_dir, **overrides))
+
+
+@contextmanager
+def demo_site(db_url: str, data_dir: Path) -> Iterator[Flask]:
+    """The site as `pbx demo` serves it: PBX_MODE=demo, the demo companies loaded."""
+    from fixtures.demo import load_demo  # speech and pictures: only the tests that need it
+
+    application = build_app(db_url, data_dir, mode="demo")
+    load_demo(application.extensions["pbx"], calls_per_day=2)
+    try:
+        yield application
+    finally:
+        application.extensions["pbx"].close()
 
 
 def accounts_config() -> AccountsConfig:

@@ -14,10 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from admin_web.incident_demos.breach_context import ATTACKER_IP, FRAUD_NUMBER, VICTIMS
-from fixtures.demo import load_demo
 from pbx.services.routing import forwarding
 from storage.models import AuditEvent, CallLogEntry, FraudAlert, User
-from tests.web.accounts import build_app, make_account
+from tests.web.accounts import demo_site, make_account
 from tests.web.conftest import AuthActions, csrf_token
 
 
@@ -36,10 +35,8 @@ def post(client: FlaskClient, path: str, data: dict[str, object]):  # type: igno
 
 @pytest.fixture
 def demo_app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = build_app(db_url, tmp_path / "data", mode="demo")
-    load_demo(application.extensions["pbx"], calls_per_day=2)
-    yield application
-    application.extensions["pbx"].close()
+    with demo_site(db_url, tmp_path / "data") as application:
+        yield application
 
 
 def test_playing_an_incident_is_a_404_outside_demo_mode(app: Flask) -> None:

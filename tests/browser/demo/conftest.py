@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from fixtures.demo import load_demo
-from tests.web.accounts import build_app
+from tests.web.accounts import demo_site
 
 
 @pytest.fixture
 def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The demo site (PBX_MODE=demo) with the demo companies."""
-    application = build_app(db_url, tmp_path / "data", mode="demo")
-    load_demo(application.extensions["pbx"], calls_per_day=2)
-    yield application
-    application.extensions["pbx"].close()
+    with demo_site(db_url, tmp_path / "data") as application:
+        yield application

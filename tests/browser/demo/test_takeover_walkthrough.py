@@ -37,6 +37,14 @@ RAW = re.compile(r"\b(unconditional|no_answer|busy|unavailable|intl_legs_\w+|for
 FRAUD_CALLERS = {f"+4673{7000000 + i:07d}" for i in range(20)}  # the played fraud calls
 
 
+def affected_callers_form(page: Any, base: str, since: str, until: str) -> None:
+    """The affected-callers page filled in for the company and the attack's days."""
+    page.goto(f"{base}/operator/affected-callers")
+    page.check(f"input[name=tenants][value={SLUG}]")
+    page.fill("#f-since", since)
+    page.fill("#f-until", until)
+
+
 def rules_of(app: Flask, user_id: int) -> dict[str, tuple[str, bool]]:
     with app.extensions["pbx"].unit_of_work() as s:
         return {r.kind: (r.destination, r.active) for r in forwarding.rules_of(s, user_id)}
@@ -125,10 +133,7 @@ def test_takeover_played_contained_reverted_and_recovered(  # type: ignore[no-un
         assert elin is not None and forwarding.find_rule(s, elin.id, "busy") is None
 
     # The affected callers of the company: a CSV of callers, then the letter and its count.
-    page.goto(f"{base}/operator/affected-callers")
-    page.check(f"input[name=tenants][value={SLUG}]")
-    page.fill("#f-since", since)
-    page.fill("#f-until", until)
+    affected_callers_form(page, base, since, until)
     make_stale(page, app, op_email)
     page.click("button[formaction$='/affected-callers']")
     rows = list(csv.reader(io.StringIO(confirm_download(page, *operator))))[1:]
@@ -139,10 +144,7 @@ def test_takeover_played_contained_reverted_and_recovered(  # type: ignore[no-un
         own = callers.own_numbers(s, [tenant_id])
     fields = {cell.strip() for row in rows for cell in row}
     assert not own & fields, own & fields  # no company number, extension or staff mobile
-    page.goto(f"{base}/operator/affected-callers")
-    page.check(f"input[name=tenants][value={SLUG}]")
-    page.fill("#f-since", since)
-    page.fill("#f-until", until)
+    affected_callers_form(page, base, since, until)
     make_stale(page, app, op_email)
     page.click("button[formaction$='/letters']")
     confirm(page, *operator)
