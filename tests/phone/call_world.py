@@ -33,7 +33,10 @@ from tests.integration.switchboard_world import MAIN, demo_company, user_by_ext
 from tests.library_media import speech_like
 
 LOOPBACK = "127.0.0.1"
-RTP_PORTS = (32000, 32999)  # the edge tests use 31000-31999
+# Below the ephemeral ports (32768+): a SIPp or other socket bound to port 0 never lands
+# in it, so what the capture sees from these ports is the worker's (test_media uses
+# 31000-31999, the edge tests 30000-30999).
+RTP_PORTS = (29000, 29999)
 MENU_TIMEOUT = 2  # seconds (the shortest a menu may have)
 # name → (seconds, seed): what the company's prompts become for the calls
 PROMPTS = {"welcome": (1.0, 11), "main": (2.0, 12), "support": (1.5, 13), "greeting": (1.2, 14)}

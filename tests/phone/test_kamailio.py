@@ -32,7 +32,7 @@ from tests.integration.switchboard_world import CALLER, ERIK_DIRECT, MAIN
 from tests.phone.call_world import LOOPBACK, PhoneWorld
 from tests.phone.real_peers import IN_CI, require, run, start_baresip, wait_for
 
-RTP_PORTS = "30000-30999"  # the other phone tests use 31000-32999
+RTP_PORTS = "30000-30999"  # the other phone tests use 29000-29999 and 31000-31999
 PROBE_SECONDS = 1
 SIPP_LOG = re.compile(r"worker (\d+) ")
 
