@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from pbx.engine import actions as a
 from pbx.engine.events import Dtmf, Event
-from pbx.phone.call import EngineCall, Op, Origin, SipPhone
 from pbx.phone.endpoint import MediaEndpoint
+from pbx.phone.engine_call import EngineCall, Op, Origin, SipPhone
 from pbx.services.calls import phone_callbacks as handover
 from pbx.services.calls.driver import CallDriver
 from storage.blobs import BlobStore

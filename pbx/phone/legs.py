@@ -42,7 +42,7 @@ from pbx.sip.message import SipRequest, SipResponse
 from storage.blobs import BlobStore
 
 if TYPE_CHECKING:
-    from pbx.phone.call import EngineCall
+    from pbx.phone.engine_call import EngineCall
     from pbx.phone.worker import PhoneWorker
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from pbx.engine import actions as a
 from pbx.engine.events import Dtmf, Unavailable
-from pbx.phone.call import Origin, SipCall
+from pbx.phone.call import SipCall
 from pbx.phone.edge import Edge
+from pbx.phone.engine_call import Origin
 from pbx.phone.guard import FloodGuard
 from pbx.phone.media import MediaConfig, MediaEngine
 from pbx.phone.switchboard import Switchboard
